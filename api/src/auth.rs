@@ -1,0 +1,111 @@
+//! The bearer token that every write needs.
+
+use crate::error::ApiError;
+use anyhow::Context;
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// `Authorization: Bearer <token>`; needed by every endpoint that changes data.
+///
+/// Checked before the body is read: no token is a 401, a wrong one a 403,
+/// whatever the body holds.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_token")]
+pub struct WriteAccess(());
+
+async fn check_token(request: &Request, bearer: Bearer) -> poem::Result<()> {
+    let token = request.data::<ApiToken>().ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("the API token is not in the request data"))
+    })?;
+    Ok(token.check(&bearer.token)?)
+}
+
+/// The token the service accepts; only its digest is kept.
+#[derive(Clone)]
+pub struct ApiToken {
+    digest: [u8; 32],
+}
+
+impl ApiToken {
+    pub fn new(token: &str) -> ApiToken {
+        ApiToken {
+            digest: Sha256::digest(token.as_bytes()).into(),
+        }
+    }
+
+    /// A wrong token is a 403. Digests are compared, so the time taken says
+    /// nothing about the token.
+    pub fn check(&self, presented: &str) -> Result<(), ApiError> {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        if digest == self.digest {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// Where the generated token lives.
+pub fn token_path(shared_dir: &Path) -> PathBuf {
+    shared_dir.join("secrets").join("api-token")
+}
+
+/// Reads the token file, or creates it (mode 0600) with a random token.
+pub fn load_or_create_token(path: &Path) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),
+        Ok(_) => anyhow::bail!(
+            "the token file {} is empty; delete it to make a new one",
+            path.display()
+        ),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict {}", dir.display()))?;
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|err| anyhow::anyhow!("no randomness for a token: {err}"))?;
+    let token = hex::encode(bytes);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{token}")?;
+    file.sync_all()?;
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_token_is_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = token_path(dir.path());
+        let first = load_or_create_token(&path).unwrap();
+        assert_eq!(first.len(), 64);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(load_or_create_token(&path).unwrap(), first);
+    }
+
+    #[test]
+    fn only_the_right_token_passes() {
+        let token = ApiToken::new("right");
+        assert!(token.check("right").is_ok());
+        assert!(matches!(token.check("wrong"), Err(ApiError::Forbidden)));
+        assert!(matches!(token.check(""), Err(ApiError::Forbidden)));
+    }
+}

@@ -1,0 +1,155 @@
+//! Configuration, read once at start from the environment (or the same-named
+//! flags). A malformed value stops the start with the variable's name.
+
+use clap::{Parser, ValueEnum};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The hiring-data migration service.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "api", version, about)]
+pub struct Config {
+    /// Database to use: `mysql://user:password@host:3306/db` for MySQL or
+    /// MariaDB; when unset, an embedded SQLite file at `var/app.db`.
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL")]
+    pub database_url: Option<Secret>,
+
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(
+        long,
+        env = "API_ADDR",
+        value_name = "API_ADDR",
+        default_value = "127.0.0.1:8000"
+    )]
+    pub api_addr: SocketAddr,
+
+    /// Folder of the historical CSVs loaded at start (`departments.csv`,
+    /// `jobs.csv`, `employees.csv`).
+    #[arg(
+        long,
+        env = "DATA_DIR",
+        value_name = "DATA_DIR",
+        default_value = "data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Folder shared with the client: backups/, logs/, reports/, incoming/, secrets/.
+    #[arg(
+        long,
+        env = "SHARED_DIR",
+        value_name = "SHARED_DIR",
+        default_value = "var/shared"
+    )]
+    pub shared_dir: PathBuf,
+
+    /// Bearer token that writes need; when unset, one is generated at
+    /// `$SHARED_DIR/secrets/api-token`.
+    #[arg(long, env = "API_TOKEN", value_name = "API_TOKEN")]
+    pub api_token: Option<Secret>,
+
+    /// Log format: `text` for people, `json` for collectors.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_name = "LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(
+        long,
+        env = "MAX_BODY_BYTES",
+        value_name = "MAX_BODY_BYTES",
+        default_value_t = 8 * 1024 * 1024,
+        value_parser = clap::value_parser!(u64).range(1024..)
+    )]
+    pub max_body_bytes: u64,
+}
+
+impl Config {
+    /// The database URL in effect (the SQLite default when none is set).
+    pub fn database_url(&self) -> String {
+        self.database_url.as_ref().map_or_else(
+            || "sqlite://var/app.db?mode=rwc".to_owned(),
+            |url| url.expose().to_owned(),
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value that must never be printed: `Debug` shows `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            Err("the value is empty".to_owned())
+        } else {
+            Ok(Secret(s.to_owned()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Config::command().debug_assert();
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err = Config::try_parse_from(["api", "--api-addr", "nowhere"]).unwrap_err();
+        assert!(err.to_string().contains("API_ADDR"), "{err}");
+        let err = Config::try_parse_from(["api", "--log-format", "xml"]).unwrap_err();
+        assert!(err.to_string().contains("LOG_FORMAT"), "{err}");
+        let err = Config::try_parse_from(["api", "--max-body-bytes", "-1"]).unwrap_err();
+        assert!(err.to_string().contains("MAX_BODY_BYTES"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = Config::try_parse_from([
+            "api",
+            "--database-url",
+            "mysql://u:hunter2@db/x",
+            "--api-token",
+            "s3cret",
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("s3cret"),
+            "{printed}"
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! Bookkeeping of historical CSV loads.
+
+use crate::domain::Table;
+use sqlx::AnyConnection;
+
+/// What is known of one historical file's load.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoadRecord {
+    pub rows_read: i64,
+    pub inserted: i64,
+    pub rejected: i64,
+    pub completed_at: Option<String>,
+}
+
+pub async fn load_record(
+    conn: &mut AnyConnection,
+    table: Table,
+    sha256: &str,
+) -> sqlx::Result<Option<LoadRecord>> {
+    sqlx::query_as(
+        "SELECT rows_read, inserted, rejected, completed_at FROM historical_loads \
+         WHERE table_name = ? AND sha256 = ?",
+    )
+    .bind(table.name())
+    .bind(sha256)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn start_load(
+    conn: &mut AnyConnection,
+    table: Table,
+    sha256: &str,
+    file_name: &str,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO historical_loads \
+         (table_name, sha256, file_name, rows_read, inserted, rejected, started_at) \
+         VALUES (?, ?, ?, 0, 0, 0, ?)",
+    )
+    .bind(table.name())
+    .bind(sha256)
+    .bind(file_name)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records, in the same transaction as the rows, how far the load got.
+pub async fn record_progress(
+    conn: &mut AnyConnection,
+    table: Table,
+    sha256: &str,
+    rows_read: i64,
+    inserted: i64,
+    rejected: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE historical_loads SET rows_read = ?, inserted = inserted + ?, \
+         rejected = rejected + ? WHERE table_name = ? AND sha256 = ?",
+    )
+    .bind(rows_read)
+    .bind(inserted)
+    .bind(rejected)
+    .bind(table.name())
+    .bind(sha256)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn finish_load(
+    conn: &mut AnyConnection,
+    table: Table,
+    sha256: &str,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE historical_loads SET completed_at = ? WHERE table_name = ? AND sha256 = ?")
+        .bind(now)
+        .bind(table.name())
+        .bind(sha256)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! All SQL lives here: connecting, migrations, and small query functions
+//! that take a connection (or a transaction, which derefs to one).
+//!
+//! Queries stay in the subset SQLite and MySQL/MariaDB share; the few
+//! engine-specific statements sit in this module, next to each other.
+
+mod loads;
+mod rows;
+
+pub use loads::{LoadRecord, finish_load, load_record, record_progress, start_load};
+pub use rows::{count_rows, existing_ids, get_row, insert_rows, page_rows};
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Which SQL engine the pool talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    MySql,
+}
+
+/// The connection pool, plus what the service needs to know about its engine.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    engine: Engine,
+    /// SQLite has one writer at a time; taking this before a write
+    /// transaction queues writers in the service instead of failing them
+    /// with "database is locked" when a read transaction tries to upgrade.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite:` or `mysql:`), creating an SQLite file and
+    /// its folders when needed.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+            Engine::MySql
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or mysql:");
+        };
+        let url = url.replacen("mariadb:", "mysql:", 1);
+        if engine == Engine::Sqlite {
+            create_sqlite_parent(&url)?;
+        }
+        let options = AnyPoolOptions::new()
+            .max_connections(if engine == Engine::Sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10));
+        let options = match engine {
+            // WAL lets readers run beside the one writer; NORMAL sync is
+            // durable across application crashes (WAL is fsynced at
+            // checkpoints) and much faster than FULL.
+            Engine::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 10000;",
+                    )
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })
+            }),
+            Engine::MySql => options,
+        };
+        let pool = options
+            .connect(&url)
+            .await
+            .context("cannot connect to the database")?;
+        Ok(Db {
+            pool,
+            engine,
+            write_lock: (engine == Engine::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    /// Applies the embedded migrations of this engine.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.engine {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await,
+            Engine::MySql => sqlx::migrate!("./migrations/mysql").run(&self.pool).await,
+        }
+        .context("cannot apply database migrations")
+    }
+
+    /// True when the database answers and every migration is applied.
+    pub async fn is_ready(&self) -> bool {
+        let expected = match self.engine {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").iter().count(),
+            Engine::MySql => sqlx::migrate!("./migrations/mysql").iter().count(),
+        };
+        let applied: Result<i64, _> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await;
+        matches!(applied, Ok(n) if n as usize >= expected)
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Serialises writers where the engine needs it (SQLite); a no-op on MySQL.
+    pub async fn write_guard(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
+    pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Any>> {
+        self.pool.begin().await
+    }
+
+    pub async fn acquire(&self) -> sqlx::Result<sqlx::pool::PoolConnection<Any>> {
+        self.pool.acquire().await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Errors worth retrying the whole transaction for: a key another writer
+/// stored after our checks, a deadlock, a lock wait timeout, a busy SQLite.
+pub fn is_retryable(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    if db.is_unique_violation() {
+        return true;
+    }
+    matches!(
+        db.code().as_deref(),
+        // MySQL: deadlock, lock wait timeout; SQLite: BUSY, BUSY_SNAPSHOT, LOCKED.
+        Some("1213" | "1205" | "40001" | "5" | "517" | "6")
+    )
+}
+
+fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// Pings the database on a connection from the pool.
+pub async fn ping(conn: &mut AnyConnection) -> sqlx::Result<()> {
+    conn.ping().await
+}

@@ -1,0 +1,117 @@
+use crate::domain::{Row, Table};
+use crate::model::{DepartmentRecord, EmployeeRecord, JobRecord, Record};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, FromRow, QueryBuilder};
+use std::collections::HashSet;
+
+/// The ids among `ids` that exist in `table`.
+pub async fn existing_ids(
+    conn: &mut AnyConnection,
+    table: Table,
+    ids: &[i32],
+) -> sqlx::Result<HashSet<i32>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let id = table.id_column();
+    let mut query = QueryBuilder::<Any>::new(format!("SELECT {id} FROM {table} WHERE {id} IN ("));
+    let mut list = query.separated(", ");
+    for value in ids {
+        list.push_bind(*value);
+    }
+    query.push(")");
+    let found: Vec<i32> = query
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_all(conn)
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
+/// Inserts validated rows of one table with a single multi-row statement.
+pub async fn insert_rows(
+    conn: &mut AnyConnection,
+    table: Table,
+    rows: &[&Row],
+) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Any>::new(format!(
+        "INSERT INTO {table} ({}) ",
+        table.columns().join(", ")
+    ));
+    query.push_values(rows, |mut values, row| match row {
+        Row::Department(d) => {
+            values
+                .push_bind(d.id.get())
+                .push_bind(d.name.as_str().to_owned());
+        }
+        Row::Job(j) => {
+            values
+                .push_bind(j.id.get())
+                .push_bind(j.name.as_str().to_owned());
+        }
+        Row::Employee(e) => {
+            values
+                .push_bind(e.id.get())
+                .push_bind(e.name.as_str().to_owned())
+                .push_bind(e.hiring_date.to_db_string())
+                .push_bind(e.department_id.get())
+                .push_bind(e.job_id.get());
+        }
+    });
+    query.build().persistent(false).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn count_rows(conn: &mut AnyConnection, table: Table) -> sqlx::Result<i64> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn get_row(
+    conn: &mut AnyConnection,
+    table: Table,
+    id: i32,
+) -> sqlx::Result<Option<Record>> {
+    let sql = format!(
+        "SELECT {} FROM {table} WHERE {} = ?",
+        table.columns().join(", "),
+        table.id_column()
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| decode(table, &row)).transpose()
+}
+
+/// Up to `limit` rows with an id above `after_id`, in id order.
+pub async fn page_rows(
+    conn: &mut AnyConnection,
+    table: Table,
+    after_id: i32,
+    limit: u32,
+) -> sqlx::Result<Vec<Record>> {
+    let id = table.id_column();
+    let sql = format!(
+        "SELECT {} FROM {table} WHERE {id} > ? ORDER BY {id} LIMIT ?",
+        table.columns().join(", ")
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(|row| decode(table, row)).collect()
+}
+
+fn decode(table: Table, row: &AnyRow) -> sqlx::Result<Record> {
+    Ok(match table {
+        Table::Departments => Record::Department(DepartmentRecord::from_row(row)?),
+        Table::Jobs => Record::Job(JobRecord::from_row(row)?),
+        Table::Employees => Record::Employee(EmployeeRecord::from_row(row)?),
+    })
+}

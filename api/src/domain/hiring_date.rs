@@ -1,0 +1,116 @@
+use super::id::shorten;
+use super::{FieldError, Raw, RejectCode};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+
+/// When an employee was hired: RFC 3339 with a zone on the way in, stored and
+/// shown as UTC `YYYY-MM-DDTHH:MM:SSZ` (fractions of a second are dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HiringDate(DateTime<Utc>);
+
+impl HiringDate {
+    pub fn parse(raw: Raw<'_>) -> Result<Self, FieldError> {
+        let text = match raw {
+            Raw::Text(text) => text.trim(),
+            Raw::Missing => "",
+            other => {
+                return Err(FieldError::new(
+                    RejectCode::InvalidDatetime,
+                    None,
+                    format!("expected an RFC 3339 string, got {}", other.describe()),
+                ));
+            }
+        };
+        if text.is_empty() {
+            return Err(FieldError::new(
+                RejectCode::MissingField,
+                None,
+                "the date is empty",
+            ));
+        }
+        let invalid = || {
+            FieldError::new(
+                RejectCode::InvalidDatetime,
+                None,
+                format!(
+                    "`{}` is not an RFC 3339 date-time with a zone, like 2021-07-27T16:02:08Z or 2021-07-27T18:02:08+02:00",
+                    shorten(text)
+                ),
+            )
+        };
+        let parsed = DateTime::parse_from_rfc3339(text).map_err(|_| invalid())?;
+        let utc = parsed.with_timezone(&Utc);
+        if !(1..=9999).contains(&utc.year()) {
+            return Err(invalid());
+        }
+        // Whole seconds only: the stored form has no fraction.
+        Ok(HiringDate(utc.with_nanosecond(0).unwrap_or(utc)))
+    }
+
+    /// The stored form, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub fn to_db_string(self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_with_a_zone_are_normalised_to_utc() {
+        let cases = [
+            ("2021-11-07T02:48:42Z", "2021-11-07T02:48:42Z"),
+            ("2021-11-07t02:48:42z", "2021-11-07T02:48:42Z"),
+            ("2021-11-07 02:48:42Z", "2021-11-07T02:48:42Z"),
+            (" 2021-11-07T02:48:42Z ", "2021-11-07T02:48:42Z"),
+            ("2021-03-31T23:30:00-02:00", "2021-04-01T01:30:00Z"),
+            ("2021-01-01T01:00:00+05:30", "2020-12-31T19:30:00Z"),
+            ("2021-06-30T12:00:00.999Z", "2021-06-30T12:00:00Z"),
+            ("2020-02-29T00:00:00+00:00", "2020-02-29T00:00:00Z"),
+            ("2021-07-27T16:02:08-00:00", "2021-07-27T16:02:08Z"),
+        ];
+        for (input, expected) in cases {
+            let date = HiringDate::parse(Raw::Text(input)).unwrap();
+            assert_eq!(date.to_db_string(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn bad_dates_are_rejected_with_their_code() {
+        let cases = [
+            (Raw::Text(""), RejectCode::MissingField),
+            (Raw::Missing, RejectCode::MissingField),
+            (Raw::Text("2021-11-07"), RejectCode::InvalidDatetime),
+            (
+                Raw::Text("2021-11-07T02:48:42"),
+                RejectCode::InvalidDatetime,
+            ),
+            (
+                Raw::Text("2021-11-07T02:48:42+0200"),
+                RejectCode::InvalidDatetime,
+            ),
+            (
+                Raw::Text("2021-02-29T00:00:00Z"),
+                RejectCode::InvalidDatetime,
+            ),
+            (
+                Raw::Text("2021-13-01T00:00:00Z"),
+                RejectCode::InvalidDatetime,
+            ),
+            (
+                Raw::Text("2021-11-07T25:00:00Z"),
+                RejectCode::InvalidDatetime,
+            ),
+            (Raw::Text("07/11/2021 02:48"), RejectCode::InvalidDatetime),
+            (Raw::Text("yesterday"), RejectCode::InvalidDatetime),
+            (
+                Raw::Text("0000-01-01T00:00:00+01:00"),
+                RejectCode::InvalidDatetime,
+            ),
+            (Raw::Integer(1_636_253_322), RejectCode::InvalidDatetime),
+        ];
+        for (raw, code) in cases {
+            assert_eq!(HiringDate::parse(raw).unwrap_err().code, code, "{raw:?}");
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// One field as it arrived, before validation.
+///
+/// CSV fields are always text; JSON values keep their type so that, say, a
+/// string where an integer belongs is reported instead of silently coerced.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Raw<'a> {
+    /// The key was absent or the value was `null`.
+    Missing,
+    Text(&'a str),
+    Integer(i64),
+    /// A JSON number that is not an `i64` (a fraction, an exponent, or too big).
+    OtherNumber,
+    /// A JSON value of another type; the name of that type.
+    Other(&'static str),
+}
+
+impl Raw<'_> {
+    /// How the value is named in messages ("a string", "a boolean", ...).
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Raw::Missing => "nothing",
+            Raw::Text(_) => "a string",
+            Raw::Integer(_) => "an integer",
+            Raw::OtherNumber => "a non-integer number",
+            Raw::Other(kind) => kind,
+        }
+    }
+}

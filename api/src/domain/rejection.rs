@@ -1,0 +1,73 @@
+use serde::Serialize;
+use std::fmt;
+
+/// Stable, machine-readable reason a row was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    /// A CSV record that is not valid UTF-8.
+    InvalidEncoding,
+    /// A CSV record with more or fewer fields than the table has columns.
+    WrongFieldCount,
+    /// A JSON object with a key that is not a column of the table.
+    UnknownField,
+    /// A mandatory field is absent, null or empty.
+    MissingField,
+    /// An id that is not an integer.
+    InvalidInteger,
+    /// An integer id outside 1..=2^31-1.
+    OutOfRange,
+    /// A name that is too long or holds control characters.
+    InvalidName,
+    /// A hiring date that is not RFC 3339 with a zone.
+    InvalidDatetime,
+    /// The referenced department does not exist.
+    UnknownDepartment,
+    /// The referenced job does not exist.
+    UnknownJob,
+    /// The primary key exists already, in the table or earlier in the batch.
+    DuplicateId,
+}
+
+impl RejectCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::InvalidEncoding => "invalid_encoding",
+            RejectCode::WrongFieldCount => "wrong_field_count",
+            RejectCode::UnknownField => "unknown_field",
+            RejectCode::MissingField => "missing_field",
+            RejectCode::InvalidInteger => "invalid_integer",
+            RejectCode::OutOfRange => "out_of_range",
+            RejectCode::InvalidName => "invalid_name",
+            RejectCode::InvalidDatetime => "invalid_datetime",
+            RejectCode::UnknownDepartment => "unknown_department",
+            RejectCode::UnknownJob => "unknown_job",
+            RejectCode::DuplicateId => "duplicate_id",
+        }
+    }
+}
+
+impl fmt::Display for RejectCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why one row cannot be stored: the code, the field at fault (when there is
+/// one) and a message for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub code: RejectCode,
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(code: RejectCode, field: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+use std::fmt;
+use std::str::FromStr;
+
+/// The closed set of tables the service manages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Table {
+    Departments,
+    Jobs,
+    Employees,
+}
+
+impl Table {
+    /// Every table, in load order: referenced tables come before employees.
+    pub const ALL: [Table; 3] = [Table::Departments, Table::Jobs, Table::Employees];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Departments => "departments",
+            Table::Jobs => "jobs",
+            Table::Employees => "employees",
+        }
+    }
+
+    /// Column names in dictionary (and CSV) order; the first is the primary key.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Departments => &["department_id", "department_name"],
+            Table::Jobs => &["job_id", "job_name"],
+            Table::Employees => &[
+                "employee_id",
+                "employee_name",
+                "hiring_date",
+                "department_id",
+                "job_id",
+            ],
+        }
+    }
+
+    pub fn id_column(self) -> &'static str {
+        self.columns()[0]
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The name given is not one of the managed tables.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown table `{0}`: expected one of departments, jobs, employees")]
+pub struct UnknownTable(pub String);
+
+impl FromStr for Table {
+    type Err = UnknownTable;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Table::ALL
+            .into_iter()
+            .find(|t| t.name() == s)
+            .ok_or_else(|| UnknownTable(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_parse_and_nothing_else_does() {
+        for table in Table::ALL {
+            assert_eq!(table.name().parse::<Table>().unwrap(), table);
+        }
+        for bad in ["", "Departments", "employee", "jobs ", "users", "jobs;drop"] {
+            assert!(bad.parse::<Table>().is_err(), "{bad:?} parsed");
+        }
+    }
+}

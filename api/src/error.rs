@@ -1,0 +1,227 @@
+//! One error type for every failure a client sees, one JSON shape for all of
+//! them: `{"code", "message"}`.
+
+use crate::ingest::BodyError;
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::payload::{Json, Payload};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::{ApiResponse, Object};
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize, serde::Deserialize)]
+#[oai(rename = "Error")]
+pub struct ErrorBody {
+    /// Stable, machine-readable code, e.g. `unknown_table`.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+/// Every outcome of a request that is not a success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String, &'static str),
+    #[error("this endpoint needs `Authorization: Bearer <token>`")]
+    Unauthorized,
+    #[error("the token is not valid for this endpoint")]
+    Forbidden,
+    #[error("unknown table: expected one of departments, jobs, employees")]
+    UnknownTable,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(u64),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unprocessable(String, &'static str),
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything unexpected: the cause is logged, the client sees a fixed text.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::UnknownTable | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_, code) | ApiError::Unprocessable(_, code) => code,
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::UnknownTable => "unknown_table",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Unavailable(_) => "database_unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+        }
+    }
+
+    /// Classifies an unexpected failure: a database that cannot be reached
+    /// is a 503 the client may retry; anything else is a 500.
+    pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
+        let err = err.into();
+        let unreachable = err.chain().any(|cause| {
+            matches!(
+                cause.downcast_ref::<sqlx::Error>(),
+                Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+            )
+        });
+        if unreachable {
+            ApiError::Unavailable(err)
+        } else {
+            ApiError::Internal(err)
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+impl From<BodyError> for ApiError {
+    fn from(err: BodyError) -> Self {
+        let message = err.to_string();
+        match err {
+            BodyError::Empty => ApiError::Unprocessable(message, "empty_batch"),
+            BodyError::TooManyRows => ApiError::Unprocessable(message, "too_many_rows"),
+            BodyError::NotJsonRows(_) => ApiError::BadRequest(message, "invalid_json"),
+            BodyError::NotUtf8(_) => ApiError::BadRequest(message, "invalid_csv"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                tracing::error!(
+                    error = format!("{cause:#}"),
+                    status = self.status().as_u16(),
+                    "request failed"
+                );
+            }
+            _ => {}
+        }
+        Json(self.body()).with_status(self.status()).into_response()
+    }
+}
+
+const DOCUMENTED: [(u16, &str); 9] = [
+    (
+        400,
+        "The request is malformed: not JSON rows, not CSV, a bad parameter.",
+    ),
+    (401, "No bearer token was sent."),
+    (403, "The bearer token is not valid."),
+    (404, "Unknown table, or no such row."),
+    (413, "The body is larger than the limit."),
+    (415, "The content type is not one the endpoint reads."),
+    (422, "The batch is empty or has more than 1000 rows."),
+    (500, "An unexpected error; the cause is in the server log."),
+    (503, "The database cannot be reached; retry later."),
+];
+
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: DOCUMENTED
+                .iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(*status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: "application/json; charset=utf-8",
+                        schema: <Json<ErrorBody> as Payload>::schema_ref(),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        <Json<ErrorBody> as Payload>::register(registry);
+    }
+}
+
+/// Turns any error poem raises before or around a handler (no such route,
+/// a bad parameter, a missing token, a wrong content type) into the JSON shape.
+pub async fn render_poem_error(err: poem::Error) -> Response {
+    if let Some(api) = err.downcast_ref::<ApiError>() {
+        return Json(api.body()).with_status(api.status()).into_response();
+    }
+    let status = err.status();
+    if let Some(param) = err.downcast_ref::<poem_openapi::error::ParsePathError>() {
+        // poem-openapi names path parameters by position; the table is
+        // recognised by its type.
+        if param.reason.contains("TableName") {
+            return ApiError::UnknownTable.into_response();
+        }
+        return ApiError::BadRequest(
+            format!("a path segment is not valid: {}", param.reason),
+            "invalid_parameter",
+        )
+        .into_response();
+    }
+    if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
+        return ApiError::BadRequest(
+            format!("parameter `{}`: {}", param.name, param.reason),
+            "invalid_parameter",
+        )
+        .into_response();
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such route".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this method is not allowed on this path".to_owned(),
+        ),
+        StatusCode::UNAUTHORIZED => return ApiError::Unauthorized.into_response(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", err.to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", err.to_string()),
+        s if s.is_server_error() => {
+            tracing::error!(error = %err, "request failed");
+            ("internal", "internal error".to_owned())
+        }
+        _ => ("bad_request", err.to_string()),
+    };
+    Json(ErrorBody {
+        code: code.to_owned(),
+        message,
+    })
+    .with_status(status)
+    .into_response()
+}

@@ -1,0 +1,279 @@
+use crate::domain::{FieldError, Raw, RejectCode, Row, Table};
+use serde_json::{Map, Value};
+
+/// Most rows one request may carry.
+pub const MAX_BATCH_ROWS: usize = 1000;
+
+/// One incoming row: where it was, what it looked like, and whether it fits
+/// the dictionary.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// 0-based index in a request batch, or 1-based record number in a file.
+    pub position: u64,
+    /// The row as received, for the reject log.
+    pub raw: String,
+    /// The id as sent, when it is an integer, to echo in errors.
+    pub id_hint: Option<i64>,
+    pub parsed: Result<Row, FieldError>,
+}
+
+/// Why a whole request body was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BodyError {
+    #[error("the batch is empty: send 1 to {MAX_BATCH_ROWS} rows")]
+    Empty,
+    #[error("the batch has more than {MAX_BATCH_ROWS} rows: split it")]
+    TooManyRows,
+    #[error("the body is not a JSON array of objects: {0}")]
+    NotJsonRows(String),
+    #[error("the CSV body is not valid UTF-8 (at byte {0})")]
+    NotUtf8(usize),
+}
+
+/// A candidate from one CSV record (already split into fields).
+pub fn csv_candidate(table: Table, position: u64, record: &csv::ByteRecord) -> Candidate {
+    let raw = raw_csv_line(record);
+    let texts: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+    let Ok(texts) = texts else {
+        return Candidate {
+            position,
+            raw,
+            id_hint: None,
+            parsed: Err(FieldError::new(
+                RejectCode::InvalidEncoding,
+                None,
+                "the record is not valid UTF-8",
+            )),
+        };
+    };
+    let fields: Vec<Raw<'_>> = texts.iter().map(|t| Raw::Text(t)).collect();
+    Candidate {
+        position,
+        raw,
+        id_hint: texts.first().and_then(|t| t.trim().parse().ok()),
+        parsed: Row::parse(table, &fields),
+    }
+}
+
+/// Splits a headerless CSV body into candidates (1..=1000 records).
+pub fn parse_csv_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, BodyError> {
+    if let Err(err) = std::str::from_utf8(body) {
+        return Err(BodyError::NotUtf8(err.valid_up_to()));
+    }
+    let mut reader = csv_reader(body);
+    let mut record = csv::ByteRecord::new();
+    let mut candidates = Vec::new();
+    // A UTF-8 body cannot fail to read: the csv parser accepts any bytes.
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        if candidates.len() == MAX_BATCH_ROWS {
+            return Err(BodyError::TooManyRows);
+        }
+        let position = candidates.len() as u64;
+        candidates.push(csv_candidate(table, position, &record));
+    }
+    if candidates.is_empty() {
+        return Err(BodyError::Empty);
+    }
+    Ok(candidates)
+}
+
+/// The CSV dialect of every input: headerless, RFC 4180 quoting, any line
+/// ending, records of any length (a wrong count is a row-level reject).
+pub fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input)
+}
+
+/// Splits a JSON array of row objects into candidates (1..=1000 rows).
+pub fn parse_json_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, BodyError> {
+    let rows: Vec<Map<String, Value>> =
+        serde_json::from_slice(body).map_err(|err| BodyError::NotJsonRows(err.to_string()))?;
+    if rows.is_empty() {
+        return Err(BodyError::Empty);
+    }
+    if rows.len() > MAX_BATCH_ROWS {
+        return Err(BodyError::TooManyRows);
+    }
+    Ok(rows
+        .iter()
+        .enumerate()
+        .map(|(i, object)| json_candidate(table, i as u64, object))
+        .collect())
+}
+
+fn json_candidate(table: Table, position: u64, object: &Map<String, Value>) -> Candidate {
+    let columns = table.columns();
+    let raw = Value::Object(object.clone()).to_string();
+    let id_hint = object.get(columns[0]).and_then(Value::as_i64);
+    let parsed = match object.keys().find(|k| !columns.contains(&k.as_str())) {
+        Some(unknown) => Err(FieldError::new(
+            RejectCode::UnknownField,
+            None,
+            format!(
+                "`{}` is not a column of {table}; expected {}",
+                unknown.chars().take(40).collect::<String>(),
+                columns.join(", ")
+            ),
+        )),
+        None => {
+            let fields: Vec<Raw<'_>> = columns.iter().map(|c| raw_json(object.get(*c))).collect();
+            Row::parse(table, &fields)
+        }
+    };
+    Candidate {
+        position,
+        raw,
+        id_hint,
+        parsed,
+    }
+}
+
+fn raw_json(value: Option<&Value>) -> Raw<'_> {
+    match value {
+        None | Some(Value::Null) => Raw::Missing,
+        Some(Value::String(s)) => Raw::Text(s),
+        Some(Value::Number(n)) => n.as_i64().map_or(Raw::OtherNumber, Raw::Integer),
+        Some(Value::Bool(_)) => Raw::Other("a boolean"),
+        Some(Value::Array(_)) => Raw::Other("an array"),
+        Some(Value::Object(_)) => Raw::Other("an object"),
+    }
+}
+
+/// The record written back as one CSV line, for the reject log.
+fn raw_csv_line(record: &csv::ByteRecord) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = writer.write_byte_record(record);
+    let mut bytes = writer.into_inner().unwrap_or_default();
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(candidates: &[Candidate]) -> Vec<Option<RejectCode>> {
+        candidates
+            .iter()
+            .map(|c| c.parsed.as_ref().err().map(|e| e.code))
+            .collect()
+    }
+
+    #[test]
+    fn csv_bodies_accept_bom_crlf_quotes_and_no_final_newline() {
+        let body = "\u{feff}1,\"Sales, North\"\r\n2,\"Say \"\"hi\"\"\"\r\n3,Ops";
+        let rows = parse_csv_body(Table::Departments, body.as_bytes()).unwrap();
+        assert_eq!(codes(&rows), vec![None, None, None]);
+        let names: Vec<_> = rows
+            .iter()
+            .map(|c| match c.parsed.as_ref().unwrap() {
+                Row::Department(d) => d.name.as_str().to_owned(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(names, ["Sales, North", "Say \"hi\"", "Ops"]);
+        assert_eq!(rows[0].id_hint, Some(1));
+    }
+
+    #[test]
+    fn csv_rows_of_the_wrong_width_are_row_level_rejects() {
+        let rows = parse_csv_body(Table::Jobs, b"1,a\n2\n3,b,c\n4,d\n").unwrap();
+        assert_eq!(
+            codes(&rows),
+            vec![
+                None,
+                Some(RejectCode::WrongFieldCount),
+                Some(RejectCode::WrongFieldCount),
+                None
+            ]
+        );
+        assert_eq!(rows[2].raw, "3,b,c");
+    }
+
+    #[test]
+    fn csv_bodies_outside_1_to_1000_rows_or_not_utf8_are_refused() {
+        assert_eq!(
+            parse_csv_body(Table::Jobs, b"").unwrap_err(),
+            BodyError::Empty
+        );
+        assert_eq!(
+            parse_csv_body(Table::Jobs, b"\n\r\n").unwrap_err(),
+            BodyError::Empty
+        );
+        let big: String = (1..=1001).map(|i| format!("{i},x\n")).collect();
+        assert_eq!(
+            parse_csv_body(Table::Jobs, big.as_bytes()).unwrap_err(),
+            BodyError::TooManyRows
+        );
+        let max: String = (1..=1000).map(|i| format!("{i},x\n")).collect();
+        assert_eq!(
+            parse_csv_body(Table::Jobs, max.as_bytes()).unwrap().len(),
+            1000
+        );
+        assert!(matches!(
+            parse_csv_body(Table::Jobs, b"1,\xff\xfe\n"),
+            Err(BodyError::NotUtf8(2))
+        ));
+    }
+
+    #[test]
+    fn json_rows_keep_their_types() {
+        let body = br#"[
+            {"job_id": 1, "job_name": "Dev"},
+            {"job_id": "2", "job_name": "Ops"},
+            {"job_id": 3},
+            {"job_id": 4, "job_name": "QA", "salary": 10},
+            {"job_id": 5.5, "job_name": "X"},
+            {"job_id": 6, "job_name": null},
+            {"job_id": true, "job_name": "Y"}
+        ]"#;
+        let rows = parse_json_body(Table::Jobs, body).unwrap();
+        assert_eq!(
+            codes(&rows),
+            vec![
+                None,
+                Some(RejectCode::InvalidInteger),
+                Some(RejectCode::MissingField),
+                Some(RejectCode::UnknownField),
+                Some(RejectCode::InvalidInteger),
+                Some(RejectCode::MissingField),
+                Some(RejectCode::InvalidInteger),
+            ]
+        );
+        assert_eq!(rows[3].id_hint, Some(4));
+        assert_eq!(rows[1].id_hint, None);
+    }
+
+    #[test]
+    fn json_bodies_that_are_not_arrays_of_objects_are_refused() {
+        for body in [
+            &b"{}"[..],
+            b"[1,2]",
+            b"[[]]",
+            b"not json",
+            b"",
+            b"[{}, 3]",
+            b"null",
+        ] {
+            assert!(
+                matches!(
+                    parse_json_body(Table::Jobs, body),
+                    Err(BodyError::NotJsonRows(_))
+                ),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(
+            parse_json_body(Table::Jobs, b"[]").unwrap_err(),
+            BodyError::Empty
+        );
+    }
+}

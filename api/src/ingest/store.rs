@@ -1,0 +1,137 @@
+use super::Candidate;
+use crate::db;
+use crate::domain::{FieldError, RejectCode, Row, Table};
+use sqlx::AnyConnection;
+use std::collections::{HashMap, HashSet};
+
+/// A row that was not stored, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub position: u64,
+    pub id: Option<i64>,
+    pub field: Option<&'static str>,
+    pub code: RejectCode,
+    pub message: String,
+    pub raw: String,
+}
+
+/// What became of a batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stored {
+    pub inserted: u64,
+    /// In batch order.
+    pub rejections: Vec<Rejection>,
+}
+
+/// Checks the candidates against the database and inserts those that pass,
+/// on the caller's transaction. A row is rejected when it breaks the
+/// dictionary, references a missing department or job, or reuses an id
+/// stored already or earlier in the batch (the first row to pass wins).
+pub async fn store(
+    conn: &mut AnyConnection,
+    table: Table,
+    candidates: &[Candidate],
+) -> sqlx::Result<Stored> {
+    let mut rejections = Vec::new();
+    let mut reject = |candidate: &Candidate, error: FieldError| {
+        rejections.push(Rejection {
+            position: candidate.position,
+            id: candidate.id_hint,
+            field: error.field,
+            code: error.code,
+            message: error.message,
+            raw: candidate.raw.clone(),
+        });
+    };
+
+    let mut passing: Vec<(&Candidate, &Row)> = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        match &candidate.parsed {
+            Ok(row) => passing.push((candidate, row)),
+            Err(error) => reject(candidate, error.clone()),
+        }
+    }
+
+    if table == Table::Employees {
+        let references = |pick: fn(&Row) -> i32| -> Vec<i32> {
+            let set: HashSet<i32> = passing.iter().map(|(_, row)| pick(row)).collect();
+            set.into_iter().collect()
+        };
+        let department_ids = references(department_of);
+        let job_ids = references(job_of);
+        let departments = db::existing_ids(conn, Table::Departments, &department_ids).await?;
+        let jobs = db::existing_ids(conn, Table::Jobs, &job_ids).await?;
+        passing.retain(|(candidate, row)| {
+            let (department, job) = (department_of(row), job_of(row));
+            if !departments.contains(&department) {
+                reject(
+                    candidate,
+                    unknown(
+                        RejectCode::UnknownDepartment,
+                        "department_id",
+                        "department",
+                        department,
+                    ),
+                );
+                false
+            } else if !jobs.contains(&job) {
+                reject(
+                    candidate,
+                    unknown(RejectCode::UnknownJob, "job_id", "job", job),
+                );
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    let ids: Vec<i32> = passing.iter().map(|(_, row)| row.id().get()).collect();
+    let stored = db::existing_ids(conn, table, &ids).await?;
+    let mut first_seen: HashMap<i32, u64> = HashMap::with_capacity(passing.len());
+    passing.retain(|(candidate, row)| {
+        let id = row.id().get();
+        let message = if stored.contains(&id) {
+            format!("{} {id} already exists in {table}", table.id_column())
+        } else if let Some(first) = first_seen.get(&id) {
+            format!(
+                "{} {id} appears earlier in this batch (row {first})",
+                table.id_column()
+            )
+        } else {
+            first_seen.insert(id, candidate.position);
+            return true;
+        };
+        reject(
+            candidate,
+            FieldError::new(RejectCode::DuplicateId, Some(table.id_column()), message),
+        );
+        false
+    });
+
+    let rows: Vec<&Row> = passing.iter().map(|(_, row)| *row).collect();
+    db::insert_rows(conn, table, &rows).await?;
+    rejections.sort_by_key(|r| r.position);
+    Ok(Stored {
+        inserted: rows.len() as u64,
+        rejections,
+    })
+}
+
+fn department_of(row: &Row) -> i32 {
+    match row {
+        Row::Employee(e) => e.department_id.get(),
+        _ => 0,
+    }
+}
+
+fn job_of(row: &Row) -> i32 {
+    match row {
+        Row::Employee(e) => e.job_id.get(),
+        _ => 0,
+    }
+}
+
+fn unknown(code: RejectCode, field: &'static str, what: &str, id: i32) -> FieldError {
+    FieldError::new(code, Some(field), format!("{what} {id} does not exist"))
+}

@@ -1,0 +1,14 @@
+//! The hiring-data migration service as a library: `main.rs` only reads the
+//! configuration and runs [`startup::Application`], and so do the tests.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod ingest;
+pub mod load;
+pub mod model;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

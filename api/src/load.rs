@@ -1,0 +1,192 @@
+//! The historical load: `$DATA_DIR/<table>.csv`, once per file content,
+//! resumable after a crash.
+
+use crate::db::{self, Db};
+use crate::domain::Table;
+use crate::ingest::{Candidate, MAX_BATCH_ROWS, RejectLog, Source, csv_candidate, store};
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
+
+/// What one file's load did (this run and earlier ones together).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadSummary {
+    pub table: Table,
+    pub rows_read: i64,
+    pub inserted: i64,
+    pub rejected: i64,
+    /// False when the file had been loaded completely before this start.
+    pub loaded_now: bool,
+}
+
+/// Loads each table's file from `data_dir`, referenced tables first.
+/// Missing files are skipped.
+pub async fn load_all(
+    db: &Db,
+    log: &RejectLog,
+    data_dir: &Path,
+) -> anyhow::Result<Vec<LoadSummary>> {
+    let mut summaries = Vec::new();
+    for table in Table::ALL {
+        let path = data_dir.join(format!("{table}.csv"));
+        if !path.is_file() {
+            tracing::info!(path = %path.display(), "no historical file for {table}; skipping");
+            continue;
+        }
+        let summary = load_file(db, log, table, &path)
+            .await
+            .with_context(|| format!("historical load of {} failed", path.display()))?;
+        summaries.push(summary);
+    }
+    Ok(summaries)
+}
+
+/// A chunk of at most 1000 candidates and how many records the file has
+/// yielded up to and including it.
+type Chunk = (i64, Vec<Candidate>);
+
+#[tracing::instrument(skip_all, fields(table = %table, file = %path.display()))]
+pub async fn load_file(
+    db: &Db,
+    log: &RejectLog,
+    table: Table,
+    path: &Path,
+) -> anyhow::Result<LoadSummary> {
+    let sha256 = file_sha256(path.to_owned()).await?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let now = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    let record = {
+        let mut conn = db.acquire().await?;
+        db::load_record(&mut conn, table, &sha256).await?
+    };
+    let skip = match &record {
+        Some(done) if done.completed_at.is_some() => {
+            tracing::info!(rows = done.rows_read, "already loaded; skipping");
+            return Ok(LoadSummary {
+                table,
+                rows_read: done.rows_read,
+                inserted: done.inserted,
+                rejected: done.rejected,
+                loaded_now: false,
+            });
+        }
+        Some(partial) => {
+            tracing::info!(rows_done = partial.rows_read, "resuming a load cut short");
+            partial.rows_read
+        }
+        None => {
+            let mut conn = db.acquire().await?;
+            db::start_load(&mut conn, table, &sha256, &file_name, &now()).await?;
+            0
+        }
+    };
+
+    let (sender, mut chunks) = mpsc::channel::<anyhow::Result<Chunk>>(2);
+    let reader_path = path.to_owned();
+    let reader =
+        tokio::task::spawn_blocking(move || read_chunks(&reader_path, table, skip, &sender));
+
+    let source = Source::File { name: &file_name };
+    while let Some(chunk) = chunks.recv().await {
+        let (rows_read, candidates) = chunk?;
+        let _writer = db.write_guard().await;
+        let mut tx = db.begin().await?;
+        let stored = store(&mut tx, table, &candidates).await?;
+        let rejected = stored.rejections.len() as i64;
+        db::record_progress(
+            &mut tx,
+            table,
+            &sha256,
+            rows_read,
+            stored.inserted as i64,
+            rejected,
+        )
+        .await?;
+        log.append(table, &source, &stored.rejections).await?;
+        tx.commit().await?;
+    }
+    reader.await.context("the CSV reader stopped")?;
+
+    let mut conn = db.acquire().await?;
+    db::finish_load(&mut conn, table, &sha256, &now()).await?;
+    let done = db::load_record(&mut conn, table, &sha256)
+        .await?
+        .context("the load record vanished")?;
+    tracing::info!(
+        rows = done.rows_read,
+        inserted = done.inserted,
+        rejected = done.rejected,
+        "historical load complete"
+    );
+    Ok(LoadSummary {
+        table,
+        rows_read: done.rows_read,
+        inserted: done.inserted,
+        rejected: done.rejected,
+        loaded_now: true,
+    })
+}
+
+/// Streams the file's records after the first `skip`, in chunks of at most
+/// 1000, into `sender`; memory stays at two chunks whatever the file size.
+fn read_chunks(path: &Path, table: Table, skip: i64, sender: &mpsc::Sender<anyhow::Result<Chunk>>) {
+    let send = |item| sender.blocking_send(item).is_ok();
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) => {
+            send(Err(anyhow::Error::new(err).context("cannot open the file")));
+            return;
+        }
+    };
+    let mut reader = crate::ingest::csv_reader(BufReader::with_capacity(1 << 16, file));
+    let mut record = csv::ByteRecord::new();
+    let mut read: i64 = 0;
+    let mut chunk = Vec::with_capacity(MAX_BATCH_ROWS);
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {
+                read += 1;
+                if read <= skip {
+                    continue;
+                }
+                let line = record.position().map_or(read as u64, |p| p.line());
+                chunk.push(csv_candidate(table, line, &record));
+                if chunk.len() == MAX_BATCH_ROWS && !send(Ok((read, std::mem::take(&mut chunk)))) {
+                    return;
+                }
+            }
+            Ok(false) => break,
+            Err(err) => {
+                send(Err(anyhow::Error::new(err).context("cannot read the CSV")));
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        send(Ok((read, chunk)));
+    }
+}
+
+async fn file_sha256(path: PathBuf) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        let mut file = std::fs::File::open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0; 1 << 16];
+        loop {
+            let n = file.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+        }
+        Ok(hex::encode(hasher.finalize()))
+    })
+    .await?
+}

@@ -1,0 +1,83 @@
+//! Request bodies read as raw bytes, so that rows are validated one by one
+//! (a bad row is a row-level reject, not a failed request).
+
+use crate::model::Record;
+use poem::{FromRequest, Request, RequestBody};
+use poem_openapi::ApiRequest;
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
+
+/// A batch of rows, as JSON or CSV.
+#[derive(ApiRequest)]
+pub enum RowsBody {
+    /// A JSON array of 1 to 1000 row objects whose keys are the table's columns.
+    Json(JsonRows),
+    /// 1 to 1000 headerless CSV records in column order (UTF-8, BOM allowed,
+    /// CRLF or LF, RFC 4180 quoting).
+    Csv(CsvRows),
+}
+
+pub struct JsonRows(pub Vec<u8>);
+
+pub struct CsvRows(pub Vec<u8>);
+
+impl Payload for JsonRows {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(),
+            Ok(mime) if mime.type_() == mime::APPLICATION && mime.subtype() == mime::JSON)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            items: Some(Box::new(Record::schema_ref())),
+            min_items: Some(1),
+            max_items: Some(1000),
+            ..MetaSchema::new("array")
+        }))
+    }
+
+    fn register(registry: &mut Registry) {
+        Record::register(registry);
+    }
+}
+
+impl Payload for CsvRows {
+    const CONTENT_TYPE: &'static str = "text/csv";
+
+    /// `text/csv`, with no charset or a UTF-8 (or ASCII) one.
+    fn check_content_type(content_type: &str) -> bool {
+        let Ok(mime) = content_type.parse::<mime::Mime>() else {
+            return false;
+        };
+        let utf8 = match mime.get_param(mime::CHARSET) {
+            None => true,
+            Some(charset) => {
+                charset == mime::UTF_8 || charset.as_str().eq_ignore_ascii_case("us-ascii")
+            }
+        };
+        mime.type_() == mime::TEXT && mime.subtype() == mime::CSV && utf8
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        String::schema_ref()
+    }
+}
+
+impl ParsePayload for JsonRows {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(Self(Vec::<u8>::from_request(request, body).await?))
+    }
+}
+
+impl ParsePayload for CsvRows {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(Self(Vec::<u8>::from_request(request, body).await?))
+    }
+}

@@ -1,0 +1,227 @@
+use super::payload::RowsBody;
+use super::{ApiTags, AppState, TableName};
+use crate::auth::WriteAccess;
+use crate::db;
+use crate::domain::Table;
+use crate::error::ApiError;
+use crate::ingest::{self, Source};
+use crate::model::Record;
+use poem::Request;
+use poem::middleware::ReqId;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use std::sync::Arc;
+
+pub struct TablesApi {
+    pub state: Arc<AppState>,
+}
+
+/// A table and how many rows it holds.
+#[derive(Object)]
+struct TableCount {
+    name: String,
+    rows: i64,
+}
+
+#[derive(Object)]
+struct TableList {
+    tables: Vec<TableCount>,
+}
+
+/// What became of a batch: every row is either inserted or listed in `errors`.
+#[derive(Object)]
+struct IngestResult {
+    table: String,
+    /// Rows in the request.
+    received: u64,
+    inserted: u64,
+    rejected: u64,
+    /// One entry per rejected row, in batch order.
+    errors: Vec<RowError>,
+}
+
+/// Why one row of the batch was not stored.
+#[derive(Object)]
+struct RowError {
+    /// 0-based index of the row in the batch.
+    row: u64,
+    /// The row's id as sent, when it was an integer.
+    id: Option<i64>,
+    /// The column at fault, when there is one.
+    field: Option<String>,
+    /// Stable code: `missing_field`, `invalid_integer`, `out_of_range`,
+    /// `invalid_name`, `invalid_datetime`, `unknown_department`,
+    /// `unknown_job`, `duplicate_id`, `wrong_field_count`, `unknown_field`,
+    /// `invalid_encoding`.
+    code: String,
+    message: String,
+}
+
+/// A page of rows in id order.
+#[derive(Object)]
+struct RowPage {
+    rows: Vec<Record>,
+    /// Pass as `after_id` for the next page; absent on the last page.
+    next_after_id: Option<i32>,
+}
+
+#[derive(ApiResponse)]
+enum RowFound {
+    /// The row.
+    #[oai(status = 200)]
+    Ok(Json<Record>),
+}
+
+#[OpenApi(tag = "ApiTags::Tables")]
+impl TablesApi {
+    /// List the tables with their row counts.
+    #[oai(path = "/api/v1/tables", method = "get", operation_id = "list_tables")]
+    async fn list_tables(&self) -> Result<Json<TableList>, ApiError> {
+        let mut conn = self.state.db.acquire().await?;
+        let mut tables = Vec::new();
+        for table in Table::ALL {
+            tables.push(TableCount {
+                name: table.name().to_owned(),
+                rows: db::count_rows(&mut conn, table).await?,
+            });
+        }
+        Ok(Json(TableList { tables }))
+    }
+
+    /// Insert 1 to 1000 rows.
+    ///
+    /// Send a JSON array of objects (keys are the table's columns) or a
+    /// headerless `text/csv` body. Each row is validated against the data
+    /// dictionary: rows that pass are stored, the others are reported in
+    /// `errors` by their 0-based index and appended to the reject log. A row
+    /// whose id is stored already is rejected as `duplicate_id`, so a batch
+    /// sent twice stores nothing twice.
+    #[oai(
+        path = "/api/v1/tables/:table/rows",
+        method = "post",
+        operation_id = "insert_rows"
+    )]
+    async fn insert_rows(
+        &self,
+        _auth: WriteAccess,
+        /// One of `departments`, `jobs`, `employees`.
+        table: Path<TableName>,
+        body: RowsBody,
+        request: &Request,
+    ) -> Result<Json<IngestResult>, ApiError> {
+        let table = Table::from(table.0);
+        let candidates = match &body {
+            RowsBody::Json(json) => ingest::parse_json_body(table, &json.0)?,
+            RowsBody::Csv(csv) => ingest::parse_csv_body(table, &csv.0)?,
+        };
+        let request_id = request
+            .data::<ReqId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let source = Source::Request {
+            request_id: &request_id,
+        };
+        let stored = ingest::ingest_batch(
+            &self.state.db,
+            &self.state.rejects,
+            table,
+            &source,
+            &candidates,
+        )
+        .await?;
+        tracing::info!(
+            %table,
+            received = candidates.len(),
+            inserted = stored.inserted,
+            rejected = stored.rejections.len(),
+            "batch stored"
+        );
+        Ok(Json(IngestResult {
+            table: table.name().to_owned(),
+            received: candidates.len() as u64,
+            inserted: stored.inserted,
+            rejected: stored.rejections.len() as u64,
+            errors: stored
+                .rejections
+                .into_iter()
+                .map(|r| RowError {
+                    row: r.position,
+                    id: r.id,
+                    field: r.field.map(str::to_owned),
+                    code: r.code.as_str().to_owned(),
+                    message: r.message,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Get one row by id.
+    #[oai(
+        path = "/api/v1/tables/:table/rows/:id",
+        method = "get",
+        operation_id = "get_row"
+    )]
+    async fn get_row(
+        &self,
+        /// One of `departments`, `jobs`, `employees`.
+        table: Path<TableName>,
+        /// The row's id.
+        #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
+        id: Path<i64>,
+    ) -> Result<RowFound, ApiError> {
+        let table = Table::from(table.0);
+        let mut conn = self.state.db.acquire().await?;
+        // The validator keeps the id within i32.
+        let id = i32::try_from(id.0).unwrap_or_default();
+        match db::get_row(&mut conn, table, id).await? {
+            Some(record) => Ok(RowFound::Ok(Json(record))),
+            None => Err(ApiError::NotFound(format!(
+                "no row with id {id} in {table}"
+            ))),
+        }
+    }
+
+    /// List rows in id order, a page at a time.
+    ///
+    /// Start without `after_id`; pass the `next_after_id` of each page to
+    /// get the next one.
+    #[oai(
+        path = "/api/v1/tables/:table/rows",
+        method = "get",
+        operation_id = "list_rows"
+    )]
+    async fn list_rows(
+        &self,
+        /// One of `departments`, `jobs`, `employees`.
+        table: Path<TableName>,
+        /// Return rows with an id greater than this.
+        #[oai(
+            default,
+            validator(minimum(value = "0"), maximum(value = "2147483647"))
+        )]
+        after_id: Query<i64>,
+        /// Rows per page, 1 to 1000.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "1000"))
+        )]
+        limit: Query<u32>,
+    ) -> Result<Json<RowPage>, ApiError> {
+        let table = Table::from(table.0);
+        let mut conn = self.state.db.acquire().await?;
+        let after_id = i32::try_from(after_id.0).unwrap_or(i32::MAX);
+        let rows = db::page_rows(&mut conn, table, after_id, limit.0).await?;
+        let next_after_id = (rows.len() == limit.0 as usize)
+            .then(|| rows.last().map(Record::id))
+            .flatten();
+        Ok(Json(RowPage {
+            rows,
+            next_after_id,
+        }))
+    }
+}
+
+fn default_limit() -> u32 {
+    100
+}

@@ -1,0 +1,173 @@
+//! Builds the application: database, migrations, historical load, routes,
+//! and a bound listener (port 0 works, for tests).
+
+use crate::auth::{self, ApiToken};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{ApiError, render_poem_error};
+use crate::ingest::RejectLog;
+use crate::load;
+use crate::routes::{self, AppState};
+use anyhow::Context;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::{RequestId, ReuseId};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Application {
+    acceptor: TcpAcceptor,
+    port: u16,
+    app: poem::endpoint::BoxEndpoint<'static, Response>,
+    state: Arc<AppState>,
+}
+
+impl Application {
+    /// Connects, migrates, loads the historical CSVs and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = Db::connect(&config.database_url()).await?;
+        db.migrate().await?;
+        tracing::info!(engine = ?db.engine(), "database ready");
+
+        let rejects =
+            RejectLog::open(&config.shared_dir.join("logs").join("rejected.jsonl")).await?;
+        let token = match &config.api_token {
+            Some(token) => token.expose().to_owned(),
+            None => {
+                let path = auth::token_path(&config.shared_dir);
+                let token = auth::load_or_create_token(&path)?;
+                tracing::info!(path = %path.display(), "API_TOKEN is not set; writes need the token in this file");
+                token
+            }
+        };
+
+        load::load_all(&db, &rejects, &config.data_dir).await?;
+
+        let state = Arc::new(AppState { db, rejects });
+        let acceptor = TcpListener::bind(config.api_addr)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {} (API_ADDR)", config.api_addr))?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
+            .context("the listener has no TCP address")?;
+        let app = endpoint(
+            Arc::clone(&state),
+            ApiToken::new(&token),
+            config.max_body_bytes,
+        )
+        .boxed();
+        Ok(Application {
+            acceptor,
+            port,
+            app,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let state = self.state;
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.app, signal, Some(Duration::from_secs(30)))
+            .await;
+        state.db.close().await;
+        result
+    }
+}
+
+/// The whole HTTP surface: the API, Swagger UI, the spec, and the
+/// middleware every request goes through.
+pub fn endpoint(
+    state: Arc<AppState>,
+    token: ApiToken,
+    max_body_bytes: u64,
+) -> impl Endpoint<Output = Response> {
+    let api = routes::openapi(state);
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .nest("/", api)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .data(token)
+        .around(move |next, request| limit_body(next, request, max_body_bytes))
+        .catch_all_error(render_poem_error)
+        .around(log_request)
+        .with(RequestId::default().reuse_id(ReuseId::Use))
+}
+
+/// Reads the body up front with a cap, so an oversized upload gets 413
+/// whether it declares its length or is chunked.
+async fn limit_body<E: Endpoint>(
+    next: Arc<E>,
+    mut request: Request,
+    max: u64,
+) -> poem::Result<Response> {
+    let body = request.take_body();
+    match body.into_bytes_limit(max as usize).await {
+        Ok(bytes) => request.set_body(bytes),
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            return Err(ApiError::PayloadTooLarge(max).into());
+        }
+        Err(err) => {
+            return Err(
+                ApiError::BadRequest(format!("cannot read the body: {err}"), "bad_body").into(),
+            );
+        }
+    }
+    Ok(next.call(request).await?.into_response())
+}
+
+async fn log_request<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Result<Response> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.call(request).await?.into_response();
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    Ok(response)
+}
+
+impl From<ApiError> for poem::Error {
+    fn from(err: ApiError) -> poem::Error {
+        let status = err.status();
+        poem::Error::new(err, status)
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
