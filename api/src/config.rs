@@ -132,7 +132,7 @@ mod tests {
         assert!(err.to_string().contains("API_ADDR"), "{err}");
         let err = Config::try_parse_from(["api", "--log-format", "xml"]).unwrap_err();
         assert!(err.to_string().contains("LOG_FORMAT"), "{err}");
-        let err = Config::try_parse_from(["api", "--max-body-bytes", "-1"]).unwrap_err();
+        let err = Config::try_parse_from(["api", "--max-body-bytes", "12"]).unwrap_err();
         assert!(err.to_string().contains("MAX_BODY_BYTES"), "{err}");
     }
 

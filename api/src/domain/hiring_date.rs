@@ -10,7 +10,7 @@ pub struct HiringDate(DateTime<Utc>);
 impl HiringDate {
     pub fn parse(raw: Raw<'_>) -> Result<Self, FieldError> {
         let text = match raw {
-            Raw::Text(text) => text.trim(),
+            Raw::Text(text) | Raw::String(text) => text.trim(),
             Raw::Missing => "",
             other => {
                 return Err(FieldError::new(

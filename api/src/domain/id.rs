@@ -103,6 +103,7 @@ mod tests {
             ),
             (Raw::OtherNumber, RejectCode::InvalidInteger),
             (Raw::Other("a boolean"), RejectCode::InvalidInteger),
+            (Raw::String("12"), RejectCode::InvalidInteger),
             (Raw::Text("0"), RejectCode::OutOfRange),
             (Raw::Text("-1"), RejectCode::OutOfRange),
             (Raw::Text("2147483648"), RejectCode::OutOfRange),

@@ -10,7 +10,7 @@ impl Name {
 
     pub fn parse(raw: Raw<'_>) -> Result<Self, FieldError> {
         let text = match raw {
-            Raw::Text(text) => text.trim(),
+            Raw::Text(text) | Raw::String(text) => text.trim(),
             Raw::Missing => "",
             other => {
                 return Err(FieldError::new(
@@ -80,6 +80,7 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(Name::parse(Raw::Text(input)).unwrap().as_str(), expected);
+            assert_eq!(Name::parse(Raw::String(input)).unwrap().as_str(), expected);
         }
     }
 

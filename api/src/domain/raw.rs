@@ -6,7 +6,10 @@
 pub enum Raw<'a> {
     /// The key was absent or the value was `null`.
     Missing,
+    /// Untyped text, as every CSV field is: an id may be written in it.
     Text(&'a str),
+    /// A JSON string: text, never a number.
+    String(&'a str),
     Integer(i64),
     /// A JSON number that is not an `i64` (a fraction, an exponent, or too big).
     OtherNumber,
@@ -19,7 +22,8 @@ impl Raw<'_> {
     pub fn describe(&self) -> &'static str {
         match self {
             Raw::Missing => "nothing",
-            Raw::Text(_) => "a string",
+            Raw::Text(_) => "text",
+            Raw::String(_) => "a string",
             Raw::Integer(_) => "an integer",
             Raw::OtherNumber => "a non-integer number",
             Raw::Other(kind) => kind,

@@ -133,7 +133,7 @@ fn json_candidate(table: Table, position: u64, object: &Map<String, Value>) -> C
 fn raw_json(value: Option<&Value>) -> Raw<'_> {
     match value {
         None | Some(Value::Null) => Raw::Missing,
-        Some(Value::String(s)) => Raw::Text(s),
+        Some(Value::String(s)) => Raw::String(s),
         Some(Value::Number(n)) => n.as_i64().map_or(Raw::OtherNumber, Raw::Integer),
         Some(Value::Bool(_)) => Raw::Other("a boolean"),
         Some(Value::Array(_)) => Raw::Other("an array"),

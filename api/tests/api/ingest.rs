@@ -1,0 +1,297 @@
+use crate::helpers::{TOKEN, employee, spawn_app};
+use serde_json::{Value, json};
+
+fn codes(body: &Value) -> Vec<(u64, String)> {
+    body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+engine_tests! {
+    async fn a_json_batch_of_valid_rows_is_stored_and_read_back(engine) {
+        let app = spawn_app(engine).await;
+        app.seed_references().await;
+
+        let batch = json!([
+            employee(1, "Ana", "2021-01-05T10:00:00Z", 1, 1),
+            employee(2, "Bo", "2021-03-31T23:30:00-02:00", 2, 3),
+        ]);
+        let (status, body) = app.post_json("employees", &batch).await;
+
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, json!({"table": "employees", "received": 2, "inserted": 2, "rejected": 0, "errors": []}));
+        let (status, row) = app.get("/api/v1/tables/employees/rows/2").await;
+        assert_eq!(status, 200);
+        assert_eq!(row, employee(2, "Bo", "2021-04-01T01:30:00Z", 2, 3));
+        assert_eq!(app.counts().await, (3, 3, 2));
+        assert!(app.rejected_log().is_empty());
+    }
+
+    async fn a_csv_body_with_bom_crlf_quotes_and_no_final_newline_is_stored(engine) {
+        let app = spawn_app(engine).await;
+
+        let body = "\u{feff}1,\"Sales, North\"\r\n2,\"The \"\"Best\"\" Team\"\r\n3,Ops";
+        let (status, result) = app.post_raw("departments", "text/csv; charset=utf-8", body.into()).await;
+
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["inserted"], 3);
+        let (_, row) = app.get("/api/v1/tables/departments/rows/2").await;
+        assert_eq!(row, json!({"department_id": 2, "department_name": "The \"Best\" Team"}));
+        let (_, row) = app.get("/api/v1/tables/departments/rows/1").await;
+        assert_eq!(row["department_name"], "Sales, North");
+    }
+
+    async fn unicode_and_sql_looking_names_are_stored_verbatim(engine) {
+        let app = spawn_app(engine).await;
+        let names = [
+            "Robert'); DROP TABLE departments;--",
+            "李小龍 🚀",
+            "Ñandú \\ \"quoted\" % _",
+            &"é".repeat(255),
+        ];
+        let batch: Vec<Value> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| json!({"department_id": i + 1, "department_name": name}))
+            .collect();
+
+        let (status, body) = app.post_json("departments", &Value::Array(batch)).await;
+
+        assert_eq!((status, body["inserted"].as_u64()), (200, Some(4)), "{body}");
+        for (i, name) in names.iter().enumerate() {
+            let (_, row) = app.get(&format!("/api/v1/tables/departments/rows/{}", i + 1)).await;
+            assert_eq!(row["department_name"], *name);
+        }
+        assert_eq!(app.counts().await.0, 4);
+    }
+
+    async fn every_dictionary_rule_rejects_its_bad_values_row_by_row(engine) {
+        let app = spawn_app(engine).await;
+        app.seed_references().await;
+        let (_, first) = app.post_json("employees", &json!([employee(1, "Existing", "2021-01-01T00:00:00Z", 1, 1)])).await;
+        assert_eq!(first["inserted"], 1);
+
+        let long = "x".repeat(256);
+        let rows = json!([
+            /* 0 */ employee(10, "Good", "2021-02-01T00:00:00+05:30", 1, 1),
+            /* 1 */ {"employee_id": 11, "employee_name": "No job", "hiring_date": "2021-01-01T00:00:00Z", "department_id": 1},
+            /* 2 */ {"employee_id": "12", "employee_name": "String id", "hiring_date": "2021-01-01T00:00:00Z", "department_id": 1, "job_id": 1},
+            /* 3 */ employee(0, "Zero", "2021-01-01T00:00:00Z", 1, 1),
+            /* 4 */ employee(2_147_483_648, "Too big", "2021-01-01T00:00:00Z", 1, 1),
+            /* 5 */ employee(15, &long, "2021-01-01T00:00:00Z", 1, 1),
+            /* 6 */ employee(16, "Tab\tinside", "2021-01-01T00:00:00Z", 1, 1),
+            /* 7 */ employee(17, "   ", "2021-01-01T00:00:00Z", 1, 1),
+            /* 8 */ employee(18, "No zone", "2021-01-01T00:00:00", 1, 1),
+            /* 9 */ employee(19, "Bad day", "2021-02-30T00:00:00Z", 1, 1),
+            /* 10 */ employee(20, "No dept", "2021-01-01T00:00:00Z", 99, 1),
+            /* 11 */ employee(21, "No job", "2021-01-01T00:00:00Z", 1, 99),
+            /* 12 */ employee(1, "Dup of stored", "2021-01-01T00:00:00Z", 1, 1),
+            /* 13 */ employee(10, "Dup in batch", "2021-01-01T00:00:00Z", 1, 1),
+            /* 14 */ {"employee_id": 24, "employee_name": "Extra", "hiring_date": "2021-01-01T00:00:00Z", "department_id": 1, "job_id": 1, "salary": 5},
+            /* 15 */ {"employee_id": 25, "employee_name": null, "hiring_date": "2021-01-01T00:00:00Z", "department_id": 1, "job_id": 1},
+            /* 16 */ {"employee_id": 26.5, "employee_name": "Float", "hiring_date": "2021-01-01T00:00:00Z", "department_id": 1, "job_id": 1},
+            /* 17 */ employee(2_147_483_647, "Max id", "2021-12-31T23:59:59Z", 3, 3),
+        ]);
+
+        let (status, body) = app.post_json("employees", &rows).await;
+
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            codes(&body),
+            [
+                (1, "missing_field"),
+                (2, "invalid_integer"),
+                (3, "out_of_range"),
+                (4, "out_of_range"),
+                (5, "invalid_name"),
+                (6, "invalid_name"),
+                (7, "missing_field"),
+                (8, "invalid_datetime"),
+                (9, "invalid_datetime"),
+                (10, "unknown_department"),
+                (11, "unknown_job"),
+                (12, "duplicate_id"),
+                (13, "duplicate_id"),
+                (14, "unknown_field"),
+                (15, "missing_field"),
+                (16, "invalid_integer"),
+            ]
+            .map(|(row, code)| (row, code.to_owned()))
+        );
+        assert_eq!((body["received"].as_u64(), body["inserted"].as_u64(), body["rejected"].as_u64()), (Some(18), Some(2), Some(16)));
+        let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap_or("-")).collect();
+        assert_eq!(&fields[..4], ["job_id", "employee_id", "employee_id", "employee_id"]);
+        assert_eq!(body["errors"][9]["id"], 20);
+        let (_, kept) = app.get("/api/v1/tables/employees/rows/10").await;
+        assert_eq!(kept, employee(10, "Good", "2021-01-31T18:30:00Z", 1, 1));
+        let (_, existing) = app.get("/api/v1/tables/employees/rows/1").await;
+        assert_eq!(existing["employee_name"], "Existing");
+        assert_eq!(app.counts().await.2, 3);
+    }
+
+    async fn csv_rows_of_the_wrong_width_or_encoding_are_rejected_alone(engine) {
+        let app = spawn_app(engine).await;
+
+        let (status, body) = app.post_csv("jobs", "1,Dev\n2\n3,QA,extra\n,Empty id\n4,\"Quoted, name\"\n").await;
+
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            codes(&body),
+            [(1, "wrong_field_count"), (2, "wrong_field_count"), (3, "missing_field")].map(|(r, c)| (r, c.to_owned()))
+        );
+        assert_eq!(app.counts().await.1, 2);
+    }
+
+    async fn each_reject_is_logged_with_its_reason_and_request_id(engine) {
+        let app = spawn_app(engine).await;
+
+        let response = app
+            .http
+            .post(app.url("/api/v1/tables/departments/rows"))
+            .bearer_auth(TOKEN)
+            .header("x-request-id", "req-42")
+            .header("content-type", "text/csv")
+            .body("1,Sales\nabc,Bad id\n1,Dup\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-request-id"], "req-42");
+
+        let log = app.rejected_log();
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert_eq!(log[0]["table"], "departments");
+        assert_eq!(log[0]["source"], "api");
+        assert_eq!(log[0]["request_id"], "req-42");
+        assert_eq!(log[0]["row"], 1);
+        assert_eq!(log[0]["code"], "invalid_integer");
+        assert_eq!(log[0]["field"], "department_id");
+        assert_eq!(log[0]["raw"], "abc,Bad id");
+        assert!(log[0]["message"].as_str().unwrap().contains("abc"));
+        assert!(log[0]["time"].as_str().unwrap().ends_with('Z'));
+        assert_eq!((log[1]["row"].as_u64(), log[1]["code"].as_str()), (Some(2), Some("duplicate_id")));
+    }
+
+    async fn a_resent_batch_stores_nothing_twice(engine) {
+        let app = spawn_app(engine).await;
+        let batch = "1,Dev\n2,Ops\n";
+
+        let (_, first) = app.post_csv("jobs", batch).await;
+        let (status, second) = app.post_csv("jobs", batch).await;
+
+        assert_eq!(first["inserted"], 2);
+        assert_eq!(status, 200);
+        assert_eq!((second["inserted"].as_u64(), second["rejected"].as_u64()), (Some(0), Some(2)));
+        assert_eq!(codes(&second), [(0, "duplicate_id".to_owned()), (1, "duplicate_id".to_owned())]);
+        assert_eq!(app.counts().await.1, 2);
+    }
+
+    async fn concurrent_overlapping_batches_store_each_id_once(engine) {
+        let app = spawn_app(engine).await;
+        let batch: String = (1..=300).map(|i| format!("{i},Job {i}\n")).collect();
+
+        let sends = (0..6).map(|_| app.post_csv("jobs", &batch));
+        let results = futures::future::join_all(sends).await;
+
+        let inserted: u64 = results.iter().map(|(status, body)| {
+            assert_eq!(*status, 200, "{body}");
+            body["inserted"].as_u64().unwrap()
+        }).sum();
+        assert_eq!(inserted, 300);
+        assert_eq!(app.counts().await.1, 300);
+        assert_eq!(app.rejected_log().len(), 5 * 300);
+    }
+
+    async fn a_batch_of_1000_rows_is_accepted_and_1001_refused_whole(engine) {
+        let app = spawn_app(engine).await;
+        let rows = |n: usize| -> Value {
+            Value::Array((1..=n).map(|i| json!({"job_id": i, "job_name": format!("Job {i}")})).collect())
+        };
+
+        let (status, body) = app.post_json("jobs", &rows(1001)).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("too_many_rows")), "{body}");
+        let csv: String = (1..=1001).map(|i| format!("{i},Job\n")).collect();
+        let (status, body) = app.post_csv("jobs", &csv).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("too_many_rows")), "{body}");
+        assert_eq!(app.counts().await.1, 0);
+
+        let (status, body) = app.post_json("jobs", &rows(1000)).await;
+        assert_eq!((status, body["inserted"].as_u64()), (200, Some(1000)));
+    }
+
+    async fn request_level_failures_get_the_json_error_shape_and_store_nothing(engine) {
+        let app = spawn_app(engine).await;
+        let cases: Vec<(&str, &str, &[u8], u16, &str)> = vec![
+            ("jobs", "application/json", b"[]", 422, "empty_batch"),
+            ("jobs", "text/csv", b"", 422, "empty_batch"),
+            ("jobs", "text/csv", b"\r\n\n", 422, "empty_batch"),
+            ("jobs", "application/json", b"not json", 400, "invalid_json"),
+            ("jobs", "application/json", br#"{"job_id": 1, "job_name": "x"}"#, 400, "invalid_json"),
+            ("jobs", "application/json", b"[1, 2]", 400, "invalid_json"),
+            ("jobs", "application/json", br#"[{"job_id": 1, "job_name": "x"}"#, 400, "invalid_json"),
+            ("jobs", "text/csv", b"1,\xff\xfe\n", 400, "invalid_csv"),
+            ("jobs", "text/plain", b"1,x\n", 415, "unsupported_media_type"),
+            ("jobs", "text/csv; charset=latin1", b"1,x\n", 415, "unsupported_media_type"),
+            ("jobs", "application/xml", b"<x/>", 415, "unsupported_media_type"),
+            ("nope", "text/csv", b"1,x\n", 404, "unknown_table"),
+            ("Jobs", "text/csv", b"1,x\n", 404, "unknown_table"),
+        ];
+        for (table, content_type, body, status, code) in cases {
+            let (got, error) = app.post_raw(table, content_type, body.to_vec()).await;
+            assert_eq!((got, error["code"].as_str()), (status, Some(code)), "{table} {content_type} {error}");
+            assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
+        }
+        assert_eq!(app.counts().await, (0, 0, 0));
+        assert!(app.rejected_log().is_empty());
+    }
+
+    async fn writes_without_the_right_token_are_refused_before_the_body_is_read(engine) {
+        let app = spawn_app(engine).await;
+        let url = app.url("/api/v1/tables/jobs/rows");
+        let post = || app.http.post(&url).header("content-type", "text/csv").body("1,Dev\n");
+
+        let cases = [
+            (post(), 401, "unauthorized"),
+            (post().header("authorization", "Basic dXNlcjpwYXNz"), 401, "unauthorized"),
+            (post().bearer_auth("wrong-token"), 403, "forbidden"),
+            (app.http.post(&url).bearer_auth("wrong-token").header("content-type", "text/plain").body("x"), 403, "forbidden"),
+            (app.http.post(&url).header("content-type", "application/json").body("garbage"), 401, "unauthorized"),
+        ];
+        for (request, status, code) in cases {
+            let (got, body) = crate::helpers::into_json(request.send().await.unwrap()).await;
+            assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{body}");
+        }
+        assert_eq!(app.counts().await.1, 0);
+    }
+
+    async fn a_body_over_the_limit_gets_413_whether_sized_or_chunked(engine) {
+        let app = spawn_app(engine).await;
+        let huge = vec![b'x'; 2 * 1024 * 1024];
+
+        let (status, body) = app.post_raw("jobs", "text/csv", huge.clone()).await;
+        assert_eq!((status, body["code"].as_str()), (413, Some("payload_too_large")), "{body}");
+
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = huge.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+        let stream = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+        let response = app
+            .http
+            .post(app.url("/api/v1/tables/jobs/rows"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "text/csv")
+            .body(stream)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = crate::helpers::into_json(response).await;
+        assert_eq!((status, body["code"].as_str()), (413, Some("payload_too_large")), "{body}");
+        assert_eq!(app.counts().await.1, 0);
+    }
+}

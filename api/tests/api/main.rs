@@ -1,0 +1,9 @@
+//! Black-box tests: the real server on port 0, against SQLite and MariaDB,
+//! with a fresh database per test.
+
+#[macro_use]
+mod helpers;
+
+mod historical;
+mod ingest;
+mod reads;

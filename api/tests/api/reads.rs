@@ -1,0 +1,102 @@
+use crate::helpers::{Engine, spawn_app};
+use serde_json::{Value, json};
+
+engine_tests! {
+    async fn tables_are_listed_with_their_row_counts(engine) {
+        let app = spawn_app(engine).await;
+        app.seed_references().await;
+
+        let (status, body) = app.get("/api/v1/tables").await;
+
+        assert_eq!(status, 200);
+        assert_eq!(body, json!({"tables": [
+            {"name": "departments", "rows": 3},
+            {"name": "jobs", "rows": 3},
+            {"name": "employees", "rows": 0},
+        ]}));
+    }
+
+    async fn a_missing_row_or_a_bad_id_or_table_is_a_json_error(engine) {
+        let app = spawn_app(engine).await;
+        app.seed_references().await;
+        let cases = [
+            ("/api/v1/tables/jobs/rows/99", 404, "not_found"),
+            ("/api/v1/tables/robots/rows/1", 404, "unknown_table"),
+            ("/api/v1/tables/robots/rows", 404, "unknown_table"),
+            ("/api/v1/tables/jobs/rows/abc", 400, "invalid_parameter"),
+            ("/api/v1/tables/jobs/rows/0", 400, "invalid_parameter"),
+            ("/api/v1/tables/jobs/rows/2147483648", 400, "invalid_parameter"),
+            ("/api/v1/tables/jobs/rows?limit=0", 400, "invalid_parameter"),
+            ("/api/v1/tables/jobs/rows?limit=1001", 400, "invalid_parameter"),
+            ("/api/v1/tables/jobs/rows?after_id=-1", 400, "invalid_parameter"),
+            ("/api/v1/tables/jobs/rows?after_id=x", 400, "invalid_parameter"),
+            ("/api/v1/nothing-here", 404, "not_found"),
+        ];
+        for (path, status, code) in cases {
+            let (got, body) = app.get(path).await;
+            assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{path}: {body}");
+            assert!(body["message"].is_string(), "{body}");
+        }
+    }
+
+    async fn rows_are_paged_in_id_order_with_a_keyset(engine) {
+        let app = spawn_app(engine).await;
+        let csv: String = [7, 3, 12, 1, 9].iter().map(|i| format!("{i},Job {i}\n")).collect();
+        app.post_csv("jobs", &csv).await;
+
+        let (status, first) = app.get("/api/v1/tables/jobs/rows?limit=2").await;
+        assert_eq!(status, 200);
+        let ids = |page: &Value| -> Vec<i64> {
+            page["rows"].as_array().unwrap().iter().map(|r| r["job_id"].as_i64().unwrap()).collect()
+        };
+        assert_eq!(ids(&first), [1, 3]);
+        assert_eq!(first["next_after_id"], 3);
+
+        let (_, second) = app.get("/api/v1/tables/jobs/rows?limit=2&after_id=3").await;
+        assert_eq!(ids(&second), [7, 9]);
+        let (_, last) = app.get("/api/v1/tables/jobs/rows?limit=2&after_id=9").await;
+        assert_eq!(ids(&last), [12]);
+        assert!(last.get("next_after_id").is_none_or(Value::is_null), "{last}");
+
+        let (_, all) = app.get("/api/v1/tables/jobs/rows").await;
+        assert_eq!(ids(&all), [1, 3, 7, 9, 12]);
+        assert_eq!(all["rows"][0], json!({"job_id": 1, "job_name": "Job 1"}));
+    }
+
+    async fn health_and_readiness_answer(engine) {
+        let app = spawn_app(engine).await;
+
+        assert_eq!(app.get("/health").await, (200, json!({"status": "ok"})));
+        assert_eq!(app.get("/ready").await, (200, json!({"status": "ready"})));
+    }
+
+    async fn writes_do_not_answer_get_and_reads_do_not_answer_post(engine) {
+        let app = spawn_app(engine).await;
+
+        let (status, body) = crate::helpers::into_json(
+            app.http.delete(app.url("/api/v1/tables/jobs/rows")).send().await.unwrap(),
+        )
+        .await;
+        assert_eq!((status, body["code"].as_str()), (405, Some("method_not_allowed")), "{body}");
+        let (status, _) = crate::helpers::into_json(
+            app.http.post(app.url("/api/v1/tables")).send().await.unwrap(),
+        )
+        .await;
+        assert_eq!(status, 405);
+    }
+}
+
+#[tokio::test]
+async fn swagger_ui_and_the_openapi_document_are_served() {
+    let app = spawn_app(Engine::Sqlite).await;
+
+    let docs = app.http.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    let html = docs.text().await.unwrap();
+    assert!(html.contains("swagger"), "{html}");
+    assert!(!html.contains("cdn."), "Swagger UI must work offline");
+
+    let (status, spec) = app.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    insta::assert_json_snapshot!("openapi", spec);
+}
