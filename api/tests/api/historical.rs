@@ -11,7 +11,25 @@ fn copy_challenge(dir: &Path) {
     }
 }
 
+fn copy_project_data(dir: &Path) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    for name in ["departments.csv", "jobs.csv", "employees.csv"] {
+        std::fs::copy(data.join(name), dir.join(name)).unwrap();
+    }
+}
+
 engine_tests! {
+    async fn the_projects_own_dataset_loads_and_its_dirty_rows_are_logged(engine) {
+        let app = spawn_app_with_data(engine, copy_project_data).await;
+
+        let (departments, jobs, employees) = app.counts().await;
+        let log = app.rejected_log();
+        assert_eq!((departments, jobs), (12, 40));
+        assert!(!log.is_empty(), "the dataset has dirty rows on purpose");
+        assert_eq!(employees + log.len() as i64, 3000);
+        assert!(log.iter().all(|l| l["source"] == "employees.csv"));
+    }
+
     async fn the_historical_files_load_once_and_never_again(engine) {
         let mut app = spawn_app_with_data(engine, |dir| {
             write(dir, "departments.csv", "1,Sales\r\n2,Ops\r\n");
@@ -97,10 +115,7 @@ async fn a_load_killed_midway_resumes_without_loss_or_doubles(engine: Engine) {
             .spawn()
             .unwrap()
     };
-    let pool = loop {
-        // The first start creates the schema; wait for it before polling.
-        break db.pool().await;
-    };
+    let pool = db.pool().await;
     let mut child = start();
     let progress = || async {
         sqlx::query_as::<_, (i64, Option<String>)>(
