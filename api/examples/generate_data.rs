@@ -76,19 +76,70 @@ const JOBS: &[&str] = &[
 ];
 
 const FIRST: &[&str] = &[
-    "Ada", "Bruno", "Chiara", "Dmitri", "Elif", "Farah", "Gustavo", "Hana", "Ivan", "Jana",
-    "Kofi", "Lucía", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tomás",
-    "Uma", "Véronique", "Wen", "Ximena", "Yusuf", "Zoë", "Ali", "Björn", "Carmen", "Diego",
+    "Ada",
+    "Bruno",
+    "Chiara",
+    "Dmitri",
+    "Elif",
+    "Farah",
+    "Gustavo",
+    "Hana",
+    "Ivan",
+    "Jana",
+    "Kofi",
+    "Lucía",
+    "Mateo",
+    "Nadia",
+    "Oskar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tomás",
+    "Uma",
+    "Véronique",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoë",
+    "Ali",
+    "Björn",
+    "Carmen",
+    "Diego",
 ];
 
 const LAST: &[&str] = &[
-    "Okafor", "Lindqvist", "García", "Nakamura", "Kowalski", "Haddad", "Ferreira", "Müller",
-    "O'Neill", "Nguyen", "Rossi", "Schmidt", "Patel", "Dubois", "Ivanova", "Mensah", "Novak",
-    "Silva", "Yılmaz", "Andersen", "Costa", "Moreau", "Kaya", "Jensen", "Ramírez",
+    "Okafor",
+    "Lindqvist",
+    "García",
+    "Nakamura",
+    "Kowalski",
+    "Haddad",
+    "Ferreira",
+    "Müller",
+    "O'Neill",
+    "Nguyen",
+    "Rossi",
+    "Schmidt",
+    "Patel",
+    "Dubois",
+    "Ivanova",
+    "Mensah",
+    "Novak",
+    "Silva",
+    "Yılmaz",
+    "Andersen",
+    "Costa",
+    "Moreau",
+    "Kaya",
+    "Jensen",
+    "Ramírez",
 ];
 
 /// Offsets the dates are written in; all normalise to UTC on load.
-const OFFSETS: &[&str] = &["Z", "Z", "Z", "+00:00", "-03:00", "+02:00", "+05:30", "-08:00"];
+const OFFSETS: &[&str] = &[
+    "Z", "Z", "Z", "+00:00", "-03:00", "+02:00", "+05:30", "-08:00",
+];
 
 /// splitmix64: small, seeded, good enough for sample data.
 struct Rng(u64);
@@ -112,7 +163,9 @@ impl Rng {
 }
 
 fn main() -> std::io::Result<()> {
-    let out: PathBuf = std::env::args_os().nth(1).map_or_else(|| "data".into(), PathBuf::from);
+    let out: PathBuf = std::env::args_os()
+        .nth(1)
+        .map_or_else(|| "data".into(), PathBuf::from);
     std::fs::create_dir_all(&out)?;
     let mut rng = Rng(SEED);
 
@@ -156,7 +209,11 @@ fn main() -> std::io::Result<()> {
             0 => match rng.below(3) {
                 0 => format!("{id},{},{date},{department},", quote(&name)),
                 1 => format!("{id},{},{},{department},{job}", quote(&name), &date[..19]),
-                _ => format!("{id},{},{date},{},{job}", quote(&name), DEPARTMENTS.len() + 5),
+                _ => format!(
+                    "{id},{},{date},{},{job}",
+                    quote(&name),
+                    DEPARTMENTS.len() + 5
+                ),
             },
             _ => format!("{id},{},{date},{department},{job}", quote(&name)),
         };
@@ -167,7 +224,12 @@ fn main() -> std::io::Result<()> {
     std::fs::write(out.join("departments.csv"), departments)?;
     std::fs::write(out.join("jobs.csv"), jobs)?;
     std::fs::write(out.join("employees.csv"), employees)?;
-    eprintln!("wrote {} departments, {} jobs, {EMPLOYEES} employees to {}", DEPARTMENTS.len(), JOBS.len(), out.display());
+    eprintln!(
+        "wrote {} departments, {} jobs, {EMPLOYEES} employees to {}",
+        DEPARTMENTS.len(),
+        JOBS.len(),
+        out.display()
+    );
     Ok(())
 }
 
