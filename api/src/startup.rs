@@ -15,6 +15,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
 
 pub struct Application {
     acceptor: TcpAcceptor,
@@ -110,24 +111,29 @@ pub fn endpoint(
 }
 
 /// Reads the body up front with a cap, so an oversized upload gets 413
-/// whether it declares its length or is chunked.
+/// whether it declares its length or is chunked. Some more of an oversized
+/// body is read and dropped (up to four times the cap) before answering, so
+/// that a client still sending can read the 413 instead of a reset.
 async fn limit_body<E: Endpoint>(
     next: Arc<E>,
     mut request: Request,
     max: u64,
 ) -> poem::Result<Response> {
-    let body = request.take_body();
-    match body.into_bytes_limit(max as usize).await {
-        Ok(bytes) => request.set_body(bytes),
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
-            return Err(ApiError::PayloadTooLarge(max).into());
-        }
-        Err(err) => {
-            return Err(
-                ApiError::BadRequest(format!("cannot read the body: {err}"), "bad_body").into(),
-            );
-        }
+    let mut reader = request.take_body().into_async_read();
+    let mut bytes = Vec::new();
+    if let Err(err) = (&mut reader).take(max + 1).read_to_end(&mut bytes).await {
+        let message = format!("cannot read the body: {err}");
+        return Err(ApiError::BadRequest(message, "bad_body").into());
     }
+    if bytes.len() as u64 > max {
+        let _ = tokio::io::copy(
+            &mut reader.take(max.saturating_mul(4)),
+            &mut tokio::io::sink(),
+        )
+        .await;
+        return Err(ApiError::PayloadTooLarge(max).into());
+    }
+    request.set_body(bytes);
     Ok(next.call(request).await?.into_response())
 }
 

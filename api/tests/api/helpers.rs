@@ -308,7 +308,17 @@ pub fn employee(id: i64, name: &str, date: &str, department: i64, job: i64) -> V
     })
 }
 
-/// The shared public dataset of this problem, read in place.
+/// The shared public dataset of this problem, read in place from
+/// `../shared` beside the checkout (or `CHALLENGE_FIXTURE_DIR`).
 pub fn challenge_fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/challenge")
+    let candidates = [
+        std::env::var_os("CHALLENGE_FIXTURE_DIR").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/challenge")),
+        Some(PathBuf::from("/work/shared/fixtures/challenge")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.join("employees.csv").is_file())
+        .expect("the challenge fixture is not in ../shared/fixtures/challenge; set CHALLENGE_FIXTURE_DIR")
 }
