@@ -12,7 +12,7 @@ pub use rows::{count_rows, existing_ids, get_row, insert_rows, page_rows};
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,10 +109,6 @@ impl Db {
         self.engine
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
     /// Serialises writers where the engine needs it (SQLite); a no-op on MySQL.
     pub async fn write_guard(&self) -> Option<MutexGuard<'_, ()>> {
         match &self.write_lock {
@@ -168,9 +164,4 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create the folder {}", parent.display()))?;
     }
     Ok(())
-}
-
-/// Pings the database on a connection from the pool.
-pub async fn ping(conn: &mut AnyConnection) -> sqlx::Result<()> {
-    conn.ping().await
 }

@@ -2,6 +2,18 @@ use crate::helpers::{Engine, spawn_app};
 use serde_json::{Value, json};
 
 engine_tests! {
+    async fn an_unexpected_database_error_is_an_opaque_500(engine) {
+        let app = spawn_app(engine).await;
+        let pool = app.db.pool().await;
+        sqlx::query("DROP TABLE jobs").execute(&pool).await.unwrap();
+
+        let (status, body) = app.post_csv("jobs", "1,Dev\n").await;
+
+        assert_eq!(status, 500);
+        assert_eq!(body, json!({"code": "internal", "message": "internal error"}));
+        pool.close().await;
+    }
+
     async fn tables_are_listed_with_their_row_counts(engine) {
         let app = spawn_app(engine).await;
         app.seed_references().await;
@@ -99,4 +111,34 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
     let (status, spec) = app.get("/openapi.json").await;
     assert_eq!(status, 200);
     insta::assert_json_snapshot!("openapi", spec);
+}
+
+#[tokio::test]
+async fn without_a_configured_token_one_is_generated_privately_and_required() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = crate::helpers::TestDb::create(Engine::Sqlite).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut config = crate::helpers::config(&db.url, data.path(), shared.path());
+    config.api_token = None;
+    let app = api::startup::Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(app.run_until(std::future::pending()));
+
+    let path = shared.path().join("secrets/api-token");
+    let token = std::fs::read_to_string(&path).unwrap().trim().to_owned();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let post = |token: &str| {
+        reqwest::Client::new()
+            .post(format!("{base}/api/v1/tables/jobs/rows"))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body("1,Dev\n")
+            .send()
+    };
+    assert_eq!(post("test-token").await.unwrap().status(), 403);
+    assert_eq!(post(&token).await.unwrap().status(), 200);
+    server.abort();
 }
