@@ -50,6 +50,26 @@ impl ApiToken {
     }
 }
 
+/// With `READS_NEED_TOKEN`, every read under `/api/` needs the token too.
+pub async fn guard_reads<E: poem::Endpoint>(
+    next: std::sync::Arc<E>,
+    request: Request,
+) -> poem::Result<poem::Response> {
+    if request.method() == poem::http::Method::GET && request.uri().path().starts_with("/api/") {
+        let token = request.data::<ApiToken>().ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("the API token is not in the request data"))
+        })?;
+        let presented = request
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        token.check(presented.trim())?;
+    }
+    Ok(poem::IntoResponse::into_response(next.call(request).await?))
+}
+
 /// Where the generated token lives.
 pub fn token_path(shared_dir: &Path) -> PathBuf {
     shared_dir.join("secrets").join("api-token")

@@ -48,6 +48,10 @@ pub struct Config {
     #[arg(long, env = "API_TOKEN", value_name = "API_TOKEN")]
     pub api_token: Option<Secret>,
 
+    /// Also require the bearer token to read tables (by default reads are open).
+    #[arg(long, env = "READS_NEED_TOKEN", value_name = "READS_NEED_TOKEN")]
+    pub reads_need_token: bool,
+
     /// Log format: `text` for people, `json` for collectors.
     #[arg(
         long,

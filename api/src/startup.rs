@@ -55,12 +55,7 @@ impl Application {
             .first()
             .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
             .context("the listener has no TCP address")?;
-        let app = endpoint(
-            Arc::clone(&state),
-            ApiToken::new(&token),
-            config.max_body_bytes,
-        )
-        .boxed();
+        let app = endpoint(Arc::clone(&state), ApiToken::new(&token), &config).boxed();
         Ok(Application {
             acceptor,
             port,
@@ -94,8 +89,10 @@ impl Application {
 pub fn endpoint(
     state: Arc<AppState>,
     token: ApiToken,
-    max_body_bytes: u64,
-) -> impl Endpoint<Output = Response> {
+    config: &Config,
+) -> impl Endpoint<Output = Response> + use<> {
+    let max_body_bytes = config.max_body_bytes;
+    let reads_need_token = config.reads_need_token;
     let api = routes::openapi(state);
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
@@ -103,8 +100,15 @@ pub fn endpoint(
         .nest("/", api)
         .nest("/docs", docs)
         .at("/openapi.json", spec)
-        .data(token)
         .around(move |next, request| limit_body(next, request, max_body_bytes))
+        .around(move |next, request| async move {
+            if reads_need_token {
+                auth::guard_reads(next, request).await
+            } else {
+                Ok(next.call(request).await?.into_response())
+            }
+        })
+        .data(token)
         .catch_all_error(render_poem_error)
         .around(log_request)
         .with(RequestId::default().reuse_id(ReuseId::Use))

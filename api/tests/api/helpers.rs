@@ -147,6 +147,7 @@ pub fn config(db_url: &str, data_dir: &Path, shared_dir: &Path) -> Config {
         api_token: Some(Secret::new(TOKEN)),
         log_format: LogFormat::Text,
         max_body_bytes: 1024 * 1024,
+        reads_need_token: false,
     }
 }
 

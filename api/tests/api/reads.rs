@@ -142,3 +142,42 @@ async fn without_a_configured_token_one_is_generated_privately_and_required() {
     assert_eq!(post(&token).await.unwrap().status(), 200);
     server.abort();
 }
+
+#[tokio::test]
+async fn reads_need_the_token_when_so_configured() {
+    let db = crate::helpers::TestDb::create(Engine::Sqlite).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut config = crate::helpers::config(&db.url, data.path(), shared.path());
+    config.reads_need_token = true;
+    let app = api::startup::Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(app.run_until(std::future::pending()));
+    let http = reqwest::Client::new();
+    let get = |path: &str, token: Option<&str>| {
+        let request = http.get(format!("{base}{path}"));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+    };
+
+    assert_eq!(get("/api/v1/tables", None).await.unwrap().status(), 401);
+    assert_eq!(
+        get("/api/v1/tables/jobs/rows/1", Some("wrong"))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        get("/api/v1/tables", Some(crate::helpers::TOKEN))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(get("/health", None).await.unwrap().status(), 200);
+    assert_eq!(get("/openapi.json", None).await.unwrap().status(), 200);
+    server.abort();
+}
