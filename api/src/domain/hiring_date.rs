@@ -9,24 +9,7 @@ pub struct HiringDate(DateTime<Utc>);
 
 impl HiringDate {
     pub fn parse(raw: Raw<'_>) -> Result<Self, FieldError> {
-        let text = match raw {
-            Raw::Text(text) | Raw::String(text) => text.trim(),
-            Raw::Missing => "",
-            other => {
-                return Err(FieldError::new(
-                    RejectCode::InvalidDatetime,
-                    None,
-                    format!("expected an RFC 3339 string, got {}", other.describe()),
-                ));
-            }
-        };
-        if text.is_empty() {
-            return Err(FieldError::new(
-                RejectCode::MissingField,
-                None,
-                "the date is empty",
-            ));
-        }
+        let text = raw.non_empty_text(RejectCode::InvalidDatetime, "an RFC 3339 string")?;
         let invalid = || {
             FieldError::new(
                 RejectCode::InvalidDatetime,

@@ -9,24 +9,7 @@ impl Name {
     pub const MAX_CHARS: u64 = 255;
 
     pub fn parse(raw: Raw<'_>) -> Result<Self, FieldError> {
-        let text = match raw {
-            Raw::Text(text) | Raw::String(text) => text.trim(),
-            Raw::Missing => "",
-            other => {
-                return Err(FieldError::new(
-                    RejectCode::InvalidName,
-                    None,
-                    format!("expected a string, got {}", other.describe()),
-                ));
-            }
-        };
-        if text.is_empty() {
-            return Err(FieldError::new(
-                RejectCode::MissingField,
-                None,
-                "the name is empty",
-            ));
-        }
+        let text = raw.non_empty_text(RejectCode::InvalidName, "a string")?;
         if !validator::ValidateLength::validate_length(text, None, Some(Self::MAX_CHARS), None) {
             return Err(FieldError::new(
                 RejectCode::InvalidName,

@@ -1,3 +1,5 @@
+use super::{FieldError, RejectCode};
+
 /// One field as it arrived, before validation.
 ///
 /// CSV fields are always text; JSON values keep their type so that, say, a
@@ -17,7 +19,35 @@ pub enum Raw<'a> {
     Other(&'static str),
 }
 
-impl Raw<'_> {
+impl<'a> Raw<'a> {
+    /// The trimmed text of a text field. Absent or blank text is
+    /// `missing_field`; any other JSON type is `wrong_type` for this field.
+    pub fn non_empty_text(
+        self,
+        wrong_type: RejectCode,
+        expected: &str,
+    ) -> Result<&'a str, FieldError> {
+        let text = match self {
+            Raw::Text(text) | Raw::String(text) => text.trim(),
+            Raw::Missing => "",
+            other => {
+                return Err(FieldError::new(
+                    wrong_type,
+                    None,
+                    format!("expected {expected}, got {}", other.describe()),
+                ));
+            }
+        };
+        if text.is_empty() {
+            return Err(FieldError::new(
+                RejectCode::MissingField,
+                None,
+                "the value is empty",
+            ));
+        }
+        Ok(text)
+    }
+
     /// How the value is named in messages ("a string", "a boolean", ...).
     pub fn describe(&self) -> &'static str {
         match self {

@@ -134,6 +134,7 @@ pub struct TestApp {
     pub db: TestDb,
     pub shared_dir: TempDir,
     pub data_dir: TempDir,
+    tweak: fn(&mut Config),
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -158,6 +159,15 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 
 /// Starts the server after `write_data` has filled its data folder.
 pub async fn spawn_app_with_data(engine: Engine, write_data: impl FnOnce(&Path)) -> TestApp {
+    spawn(engine, write_data, |_| {}).await
+}
+
+/// Starts the server with `tweak` applied to the test configuration.
+pub async fn spawn_app_with_config(engine: Engine, tweak: fn(&mut Config)) -> TestApp {
+    spawn(engine, |_| {}, tweak).await
+}
+
+async fn spawn(engine: Engine, write_data: impl FnOnce(&Path), tweak: fn(&mut Config)) -> TestApp {
     let db = TestDb::create(engine).await;
     let data_dir = tempfile::tempdir().unwrap();
     write_data(data_dir.path());
@@ -168,6 +178,7 @@ pub async fn spawn_app_with_data(engine: Engine, write_data: impl FnOnce(&Path))
         db,
         shared_dir,
         data_dir,
+        tweak,
         stop: None,
         server: None,
     };
@@ -178,7 +189,8 @@ pub async fn spawn_app_with_data(engine: Engine, write_data: impl FnOnce(&Path))
 impl TestApp {
     /// (Re)starts the server on the same database and folders.
     pub async fn start(&mut self) {
-        let config = config(&self.db.url, self.data_dir.path(), self.shared_dir.path());
+        let mut config = config(&self.db.url, self.data_dir.path(), self.shared_dir.path());
+        (self.tweak)(&mut config);
         let application = Application::build(config).await.expect("the app starts");
         self.address = format!("http://127.0.0.1:{}", application.port());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,4 +1,4 @@
-use crate::helpers::{Engine, spawn_app};
+use crate::helpers::{Engine, TOKEN, spawn_app, spawn_app_with_config};
 use serde_json::{Value, json};
 
 engine_tests! {
@@ -116,45 +116,31 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
 #[tokio::test]
 async fn without_a_configured_token_one_is_generated_privately_and_required() {
     use std::os::unix::fs::PermissionsExt;
-    let db = crate::helpers::TestDb::create(Engine::Sqlite).await;
-    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut config = crate::helpers::config(&db.url, data.path(), shared.path());
-    config.api_token = None;
-    let app = api::startup::Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let server = tokio::spawn(app.run_until(std::future::pending()));
+    let app = spawn_app_with_config(Engine::Sqlite, |config| config.api_token = None).await;
 
-    let path = shared.path().join("secrets/api-token");
+    let path = app.shared_dir.path().join("secrets/api-token");
     let token = std::fs::read_to_string(&path).unwrap().trim().to_owned();
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
     );
     let post = |token: &str| {
-        reqwest::Client::new()
-            .post(format!("{base}/api/v1/tables/jobs/rows"))
+        app.http
+            .post(app.url("/api/v1/tables/jobs/rows"))
             .bearer_auth(token)
             .header("content-type", "text/csv")
             .body("1,Dev\n")
             .send()
     };
-    assert_eq!(post("test-token").await.unwrap().status(), 403);
+    assert_eq!(post(TOKEN).await.unwrap().status(), 403);
     assert_eq!(post(&token).await.unwrap().status(), 200);
-    server.abort();
 }
 
 #[tokio::test]
 async fn reads_need_the_token_when_so_configured() {
-    let db = crate::helpers::TestDb::create(Engine::Sqlite).await;
-    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut config = crate::helpers::config(&db.url, data.path(), shared.path());
-    config.reads_need_token = true;
-    let app = api::startup::Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let server = tokio::spawn(app.run_until(std::future::pending()));
-    let http = reqwest::Client::new();
+    let app = spawn_app_with_config(Engine::Sqlite, |config| config.reads_need_token = true).await;
     let get = |path: &str, token: Option<&str>| {
-        let request = http.get(format!("{base}{path}"));
+        let request = app.http.get(app.url(path));
         match token {
             Some(token) => request.bearer_auth(token),
             None => request,
@@ -171,13 +157,9 @@ async fn reads_need_the_token_when_so_configured() {
         403
     );
     assert_eq!(
-        get("/api/v1/tables", Some(crate::helpers::TOKEN))
-            .await
-            .unwrap()
-            .status(),
+        get("/api/v1/tables", Some(TOKEN)).await.unwrap().status(),
         200
     );
     assert_eq!(get("/health", None).await.unwrap().status(), 200);
     assert_eq!(get("/openapi.json", None).await.unwrap().status(), 200);
-    server.abort();
 }
