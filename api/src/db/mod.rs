@@ -63,7 +63,7 @@ impl Db {
                 Box::pin(async move {
                     sqlx::raw_sql(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000;",
+                         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32768;",
                     )
                     .execute(conn)
                     .await
