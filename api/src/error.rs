@@ -30,7 +30,7 @@ pub enum ApiError {
     #[error("unknown table: expected one of departments, jobs, employees")]
     UnknownTable,
     #[error("{0}")]
-    NotFound(String),
+    NotFound(String, &'static str),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(u64),
     #[error("{0}")]
@@ -50,7 +50,7 @@ impl ApiError {
             ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::UnknownTable | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::UnknownTable | ApiError::NotFound(..) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -61,11 +61,12 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(_, code) | ApiError::Unprocessable(_, code) => code,
+            ApiError::BadRequest(_, code)
+            | ApiError::Unprocessable(_, code)
+            | ApiError::NotFound(_, code) => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
             ApiError::UnknownTable => "unknown_table",
-            ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unavailable(_) => "database_unavailable",
@@ -145,10 +146,13 @@ const DOCUMENTED: [(u16, &str); 9] = [
     ),
     (401, "No bearer token was sent."),
     (403, "The bearer token is not valid."),
-    (404, "Unknown table, or no such row."),
+    (404, "Unknown table, or no such row or backup."),
     (413, "The body is larger than the limit."),
     (415, "The content type is not one the endpoint reads."),
-    (422, "The batch is empty or has more than 1000 rows."),
+    (
+        422,
+        "The batch is empty or has more than 1000 rows; or the backup cannot be restored.",
+    ),
     (500, "An unexpected error; the cause is in the server log."),
     (503, "The database cannot be reached; retry later."),
 ];

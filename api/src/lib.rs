@@ -2,6 +2,7 @@
 //! configuration and runs [`startup::Application`], and so do the tests.
 
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -173,7 +173,8 @@ fn read_chunks(path: &Path, table: Table, skip: i64, sender: &mpsc::Sender<anyho
     }
 }
 
-async fn file_sha256(path: PathBuf) -> anyhow::Result<String> {
+/// SHA-256 of a file, read in 64 KiB pieces on a blocking thread.
+pub(crate) async fn file_sha256(path: PathBuf) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
         let mut file = std::fs::File::open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;

@@ -45,7 +45,12 @@ impl Application {
 
         load::load_all(&db, &rejects, &config.data_dir).await?;
 
-        let state = Arc::new(AppState { db, rejects });
+        let state = Arc::new(AppState {
+            db,
+            rejects,
+            backups_dir: config.shared_dir.join("backups"),
+            restore_lock: tokio::sync::Mutex::new(()),
+        });
         let acceptor = TcpListener::bind(config.api_addr)
             .into_acceptor()
             .await

@@ -42,6 +42,16 @@ pub async fn insert_rows(
     table: Table,
     rows: &[&Row],
 ) -> sqlx::Result<()> {
+    insert_rows_into(conn, table.name(), table, rows).await
+}
+
+/// As [`insert_rows`], into `target`, a table shaped like `table`.
+pub(super) async fn insert_rows_into(
+    conn: &mut AnyConnection,
+    target: &str,
+    table: Table,
+    rows: &[&Row],
+) -> sqlx::Result<()> {
     let mut rest = rows;
     while !rest.is_empty() {
         let size = if rest.len() == 1000 {
@@ -50,7 +60,7 @@ pub async fn insert_rows(
             1 << rest.len().ilog2()
         };
         let (chunk, tail) = rest.split_at(size);
-        insert_statement(conn, table, chunk).await?;
+        insert_statement(conn, target, table, chunk).await?;
         rest = tail;
     }
     Ok(())
@@ -58,11 +68,12 @@ pub async fn insert_rows(
 
 async fn insert_statement(
     conn: &mut AnyConnection,
+    target: &str,
     table: Table,
     rows: &[&Row],
 ) -> sqlx::Result<()> {
     let mut query = QueryBuilder::<Any>::new(format!(
-        "INSERT INTO {table} ({}) ",
+        "INSERT INTO {target} ({}) ",
         table.columns().join(", ")
     ));
     query.push_values(rows, |mut values, row| match row {

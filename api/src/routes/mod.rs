@@ -1,9 +1,11 @@
 //! HTTP endpoints, one `#[OpenApi]` struct per resource.
 
+mod backups;
 mod health;
 mod payload;
 mod tables;
 
+pub use backups::BackupsApi;
 pub use health::HealthApi;
 pub use tables::TablesApi;
 
@@ -11,21 +13,30 @@ use crate::db::Db;
 use crate::domain::Table;
 use crate::ingest::RejectLog;
 use poem_openapi::{OpenApiService, Tags};
+use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::Mutex;
 
 /// What every handler shares.
 pub struct AppState {
     pub db: Db,
     pub rejects: RejectLog,
+    /// `$SHARED_DIR/backups`.
+    pub backups_dir: PathBuf,
+    /// One restore at a time.
+    pub restore_lock: Mutex<()>,
 }
 
-pub type Apis = (TablesApi, HealthApi);
+pub type Apis = (TablesApi, BackupsApi, HealthApi);
 
 /// The OpenAPI service: every operation, documented.
 pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             TablesApi {
+                state: Arc::clone(&state),
+            },
+            BackupsApi {
                 state: Arc::clone(&state),
             },
             HealthApi { state },
@@ -44,6 +55,8 @@ pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
 enum ApiTags {
     /// Rows of the three tables: ingest and read.
     Tables,
+    /// Avro backups of each table, and restores from them.
+    Backups,
     /// Liveness and readiness.
     Health,
 }

@@ -176,9 +176,10 @@ impl TablesApi {
         let id = i32::try_from(id.0).unwrap_or_default();
         match db::get_row(&mut conn, table, id).await? {
             Some(record) => Ok(RowFound::Ok(Json(record))),
-            None => Err(ApiError::NotFound(format!(
-                "no row with id {id} in {table}"
-            ))),
+            None => Err(ApiError::NotFound(
+                format!("no row with id {id} in {table}"),
+                "not_found",
+            )),
         }
     }
 

@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 
+mod backups;
 mod historical;
 mod ingest;
 mod reads;

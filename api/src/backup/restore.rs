@@ -1,0 +1,227 @@
+use super::{NameError, check_writer_schema, list_backups, read_sidecar, resolve_name};
+use crate::db::{self, Db};
+use crate::domain::{Raw, Row, Table};
+use crate::load::file_sha256;
+use anyhow::Context;
+use apache_avro::Reader;
+use apache_avro::types::Value;
+use std::io::BufReader;
+use std::path::Path;
+use tokio::sync::mpsc;
+
+/// What a restore replaced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoreSummary {
+    pub backup: String,
+    pub rows: u64,
+    pub previous_rows: i64,
+}
+
+/// Why a restore did not happen. In every case the live table is untouched.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error("there are no backups of {0} yet")]
+    NoBackups(Table),
+    /// The file cannot be restored: unreadable, corrupt, another table's,
+    /// or rows that break the dictionary or a reference.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for RestoreError {
+    fn from(err: sqlx::Error) -> Self {
+        RestoreError::Internal(err.into())
+    }
+}
+
+/// Restores `table` from the backup `name` (the newest when `None`): the
+/// file is checked, every record validated like an ingested row and loaded
+/// into a staging table, references are checked, and the staging table is
+/// swapped in atomically. On any failure the staging table is dropped and
+/// the live table is exactly as before. Callers serialise restores.
+#[tracing::instrument(skip_all, fields(%table))]
+pub async fn restore_backup(
+    db: &Db,
+    dir: &Path,
+    table: Table,
+    name: Option<&str>,
+) -> Result<RestoreSummary, RestoreError> {
+    let name = match name {
+        Some(name) => name.to_owned(),
+        None => {
+            let backups = list_backups(dir, table).context("cannot list the backups")?;
+            backups
+                .into_iter()
+                .next()
+                .ok_or(RestoreError::NoBackups(table))?
+                .name
+        }
+    };
+    let path = resolve_name(dir, &name)?;
+    if let Some(info) = read_sidecar(&path) {
+        if info.table != table.name() {
+            return Err(RestoreError::Invalid(format!(
+                "backup {name} is of table {}, not {table}",
+                info.table
+            )));
+        }
+        if file_sha256(path.clone()).await? != info.sha256 {
+            return Err(RestoreError::Invalid(format!(
+                "backup {name} is corrupt: its SHA-256 differs from the one recorded when it was written"
+            )));
+        }
+    }
+
+    let (sender, mut chunks) = mpsc::channel::<Result<Vec<Row>, RestoreError>>(2);
+    let reader = {
+        let (path, name) = (path.clone(), name.clone());
+        tokio::task::spawn_blocking(move || read_rows(&path, &name, table, &sender))
+    };
+
+    let mut conn = db.acquire().await?;
+    {
+        let _writer = db.write_guard().await;
+        db::create_staging(&mut conn, db.engine(), table).await?;
+    }
+    let result: Result<RestoreSummary, RestoreError> = async {
+        let mut rows = 0u64;
+        while let Some(chunk) = chunks.recv().await {
+            let chunk = chunk?;
+            let refs: Vec<&Row> = chunk.iter().collect();
+            let _writer = db.write_guard().await;
+            match db::insert_staging(&mut conn, table, &refs).await {
+                Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+                    return Err(RestoreError::Invalid(format!(
+                        "backup {name} holds the same {} twice",
+                        table.id_column()
+                    )));
+                }
+                other => other?,
+            }
+            rows += chunk.len() as u64;
+        }
+        reader.await.context("the Avro reader panicked")?;
+
+        let _writer = db.write_guard().await;
+        if let Some(problem) = db::broken_reference(&mut conn, table).await? {
+            return Err(RestoreError::Invalid(format!(
+                "restoring {name} would break a reference: {problem}; restore the referenced tables first"
+            )));
+        }
+        let previous_rows = db::count_rows(&mut conn, table).await?;
+        db::swap_in_staging(&mut conn, db.engine(), table).await?;
+        Ok(RestoreSummary {
+            backup: name.clone(),
+            rows,
+            previous_rows,
+        })
+    }
+    .await;
+    if result.is_err() {
+        drop(chunks);
+        let _writer = db.write_guard().await;
+        if let Err(err) = db::drop_staging(&mut conn, table).await {
+            tracing::warn!(error = %err, "cannot drop the staging table");
+        }
+    } else {
+        tracing::info!(backup = %name, "table restored");
+    }
+    result
+}
+
+/// Reads and validates the file's records, sending chunks of at most 1000
+/// rows; stops at the first problem, which it sends instead.
+fn read_rows(
+    path: &Path,
+    name: &str,
+    table: Table,
+    sender: &mpsc::Sender<Result<Vec<Row>, RestoreError>>,
+) {
+    let send = |item| sender.blocking_send(item).is_ok();
+    let invalid = |message: String| Err(RestoreError::Invalid(message));
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) => {
+            send(invalid(format!("cannot open backup {name}: {err}")));
+            return;
+        }
+    };
+    let reader = match Reader::new(BufReader::with_capacity(1 << 16, file)) {
+        Ok(reader) => reader,
+        Err(err) => {
+            send(invalid(format!(
+                "backup {name} is not a readable Avro file: {err}"
+            )));
+            return;
+        }
+    };
+    if let Err(problem) = check_writer_schema(table, reader.writer_schema()) {
+        send(invalid(format!(
+            "backup {name} does not fit {table}: {problem}"
+        )));
+        return;
+    }
+    let mut chunk = Vec::with_capacity(1000);
+    for (index, value) in reader.enumerate() {
+        let record = index + 1;
+        let row = value
+            .map_err(|err| format!("backup {name} is damaged at record {record}: {err}"))
+            .and_then(|value| {
+                row_from_avro(table, &value).map_err(|err| {
+                    format!(
+                        "backup {name}, record {record}: {}: {} ({})",
+                        err.field.unwrap_or("row"),
+                        err.message,
+                        err.code
+                    )
+                })
+            });
+        match row {
+            Ok(row) => chunk.push(row),
+            Err(message) => {
+                send(invalid(message));
+                return;
+            }
+        }
+        if chunk.len() == 1000 && !send(Ok(std::mem::take(&mut chunk))) {
+            return;
+        }
+    }
+    if !chunk.is_empty() {
+        send(Ok(chunk));
+    }
+}
+
+/// Validates one Avro record with the same rules as an ingested row.
+fn row_from_avro(table: Table, value: &Value) -> Result<Row, crate::domain::FieldError> {
+    let fields: &[(String, Value)] = match value {
+        Value::Record(fields) => fields,
+        _ => &[],
+    };
+    let raw: Vec<Raw<'_>> = table
+        .columns()
+        .iter()
+        .map(|column| {
+            fields
+                .iter()
+                .find(|(name, _)| name == column)
+                .map_or(Raw::Missing, |(_, value)| raw_avro(value))
+        })
+        .collect();
+    Row::parse(table, &raw)
+}
+
+fn raw_avro(value: &Value) -> Raw<'_> {
+    match value {
+        Value::Null => Raw::Missing,
+        Value::Int(n) => Raw::Integer(i64::from(*n)),
+        Value::Long(n) => Raw::Integer(*n),
+        Value::String(s) => Raw::String(s),
+        Value::Union(_, inner) => raw_avro(inner),
+        _ => Raw::Other("an Avro value of another type"),
+    }
+}

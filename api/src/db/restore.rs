@@ -1,0 +1,183 @@
+//! Backup reads and restore's staging table and swap. The statements that
+//! differ by engine (staging DDL, the swap) sit side by side here.
+
+use super::Engine;
+use crate::domain::{Row, Table};
+use crate::model::{DepartmentRecord, EmployeeRecord, JobRecord, Record};
+use futures::stream::{BoxStream, StreamExt};
+use sqlx::{AnyConnection, FromRow};
+
+/// Every row of `table` in id order, streamed (memory stays flat). Run it
+/// inside a transaction for one consistent snapshot.
+pub fn stream_rows(conn: &mut AnyConnection, table: Table) -> BoxStream<'_, sqlx::Result<Record>> {
+    let id = table.id_column();
+    let sql = format!(
+        "SELECT {} FROM {table} ORDER BY {id}",
+        table.columns().join(", ")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch(conn)
+        .map(move |row| {
+            let row = row?;
+            Ok(match table {
+                Table::Departments => Record::Department(DepartmentRecord::from_row(&row)?),
+                Table::Jobs => Record::Job(JobRecord::from_row(&row)?),
+                Table::Employees => Record::Employee(EmployeeRecord::from_row(&row)?),
+            })
+        })
+        .boxed()
+}
+
+/// The staging table a restore loads before it is swapped in.
+pub fn staging_name(table: Table) -> String {
+    format!("{table}_restore")
+}
+
+/// Creates an empty staging table shaped like `table` (same key, so a
+/// duplicate id in a backup fails the load).
+pub async fn create_staging(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    table: Table,
+) -> sqlx::Result<()> {
+    drop_staging(conn, table).await?;
+    let staging = staging_name(table);
+    match engine {
+        Engine::MySql => {
+            let sql = format!("CREATE TABLE {staging} LIKE {table}");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(conn)
+                .await?;
+        }
+        Engine::Sqlite => {
+            let ddl: String = sqlx::query_scalar(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+            )
+            .bind(table.name())
+            .fetch_one(&mut *conn)
+            .await?;
+            let ddl = ddl.replacen(
+                &format!("CREATE TABLE {table} "),
+                &format!("CREATE TABLE {staging} "),
+                1,
+            );
+            sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn drop_staging(conn: &mut AnyConnection, table: Table) -> sqlx::Result<()> {
+    let sql = format!("DROP TABLE IF EXISTS {}", staging_name(table));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_staging(
+    conn: &mut AnyConnection,
+    table: Table,
+    rows: &[&Row],
+) -> sqlx::Result<()> {
+    super::rows::insert_rows_into(conn, &staging_name(table), table, rows).await
+}
+
+/// Explains how the staged rows would break a reference, if they would:
+/// employees whose department or job is missing, or departments/jobs whose
+/// removal would orphan employees.
+pub async fn broken_reference(
+    conn: &mut AnyConnection,
+    table: Table,
+) -> sqlx::Result<Option<String>> {
+    let staging = staging_name(table);
+    let found = match table {
+        Table::Employees => {
+            let department = first_pair(
+                conn,
+                format!(
+                    "SELECT s.employee_id, s.department_id FROM {staging} s WHERE NOT EXISTS \
+                 (SELECT 1 FROM departments d WHERE d.department_id = s.department_id) LIMIT 1"
+                ),
+            )
+            .await?;
+            if let Some((employee, department)) = department {
+                return Ok(Some(format!(
+                    "employee {employee} references department {department}, which does not exist"
+                )));
+            }
+            first_pair(
+                conn,
+                format!(
+                    "SELECT s.employee_id, s.job_id FROM {staging} s WHERE NOT EXISTS \
+                 (SELECT 1 FROM jobs j WHERE j.job_id = s.job_id) LIMIT 1"
+                ),
+            )
+            .await?
+            .map(|(employee, job)| {
+                format!("employee {employee} references job {job}, which does not exist")
+            })
+        }
+        Table::Departments | Table::Jobs => {
+            let id = table.id_column();
+            first_pair(
+                conn,
+                format!(
+                    "SELECT e.employee_id, e.{id} FROM employees e WHERE NOT EXISTS \
+                 (SELECT 1 FROM {staging} s WHERE s.{id} = e.{id}) LIMIT 1"
+                ),
+            )
+            .await?
+            .map(|(employee, missing)| {
+                format!("the backup has no {id} {missing}, which employee {employee} references")
+            })
+        }
+    };
+    Ok(found)
+}
+
+async fn first_pair(conn: &mut AnyConnection, sql: String) -> sqlx::Result<Option<(i32, i32)>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_optional(conn)
+        .await
+}
+
+/// Replaces the live table with the staging table in one atomic step.
+pub async fn swap_in_staging(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    table: Table,
+) -> sqlx::Result<()> {
+    let staging = staging_name(table);
+    match engine {
+        Engine::MySql => {
+            // RENAME TABLE swaps both names atomically; readers and writers
+            // see either the old table or the new one.
+            let old = format!("{table}_replaced");
+            let sql = format!(
+                "DROP TABLE IF EXISTS {old}; RENAME TABLE {table} TO {old}, {staging} TO {table}; DROP TABLE {old};"
+            );
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(conn)
+                .await?;
+        }
+        Engine::Sqlite => {
+            let columns = table.columns().join(", ");
+            let sql = format!(
+                "BEGIN IMMEDIATE; DELETE FROM {table}; \
+                 INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}; \
+                 DROP TABLE {staging}; COMMIT;"
+            );
+            if let Err(err) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await
+            {
+                let _ = sqlx::raw_sql("ROLLBACK").execute(conn).await;
+                return Err(err);
+            }
+        }
+    }
+    Ok(())
+}

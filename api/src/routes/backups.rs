@@ -1,0 +1,182 @@
+use super::{ApiTags, AppState, TableName};
+use crate::auth::WriteAccess;
+use crate::backup::{self, BackupInfo, NameError, RestoreError};
+use crate::domain::Table;
+use crate::error::ApiError;
+use poem::{Request, RequestBody};
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
+use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApi,
+};
+use std::sync::Arc;
+
+pub struct BackupsApi {
+    pub state: Arc<AppState>,
+}
+
+#[derive(ApiResponse)]
+enum BackupCreated {
+    /// The backup was written.
+    #[oai(status = 201)]
+    Created(Json<BackupInfo>),
+}
+
+/// A table's backups, newest first.
+#[derive(Object)]
+struct BackupList {
+    backups: Vec<BackupInfo>,
+}
+
+/// Which backup to restore.
+#[derive(Object, serde::Deserialize)]
+struct RestoreRequest {
+    /// A backup name from the list; the newest when absent.
+    backup: Option<String>,
+}
+
+/// What a restore replaced.
+#[derive(Object)]
+struct RestoreResult {
+    table: String,
+    backup: String,
+    /// Rows now in the table.
+    rows: u64,
+    /// Rows the table held before.
+    previous_rows: i64,
+}
+
+#[OpenApi(tag = "ApiTags::Backups")]
+impl BackupsApi {
+    /// Back a table up to a new Avro file.
+    ///
+    /// Rows are read from one consistent snapshot and written, zstd
+    /// compressed, to `$SHARED_DIR/backups/`. Earlier backups are kept.
+    #[oai(
+        path = "/api/v1/tables/:table/backups",
+        method = "post",
+        operation_id = "create_backup"
+    )]
+    async fn create_backup(
+        &self,
+        _auth: WriteAccess,
+        /// One of `departments`, `jobs`, `employees`.
+        table: poem_openapi::param::Path<TableName>,
+    ) -> Result<BackupCreated, ApiError> {
+        let table = Table::from(table.0);
+        let info = backup::create_backup(&self.state.db, &self.state.backups_dir, table).await?;
+        Ok(BackupCreated::Created(Json(info)))
+    }
+
+    /// List a table's backups, newest first.
+    #[oai(
+        path = "/api/v1/tables/:table/backups",
+        method = "get",
+        operation_id = "list_backups"
+    )]
+    async fn list_backups(
+        &self,
+        /// One of `departments`, `jobs`, `employees`.
+        table: poem_openapi::param::Path<TableName>,
+    ) -> Result<Json<BackupList>, ApiError> {
+        let dir = self.state.backups_dir.clone();
+        let table = Table::from(table.0);
+        let backups = tokio::task::spawn_blocking(move || backup::list_backups(&dir, table))
+            .await
+            .map_err(anyhow::Error::new)?
+            .map_err(anyhow::Error::new)?;
+        Ok(Json(BackupList { backups }))
+    }
+
+    /// Restore a table from a backup.
+    ///
+    /// Send `{"backup": NAME}`, or no body for the newest backup. The file
+    /// is checked (checksum, schema, every row validated like an ingested
+    /// one, references) and loaded into a staging table that replaces the
+    /// live table in one atomic step. Whatever fails, the table stays as it was.
+    #[oai(
+        path = "/api/v1/tables/:table/restore",
+        method = "post",
+        operation_id = "restore_backup"
+    )]
+    async fn restore(
+        &self,
+        _auth: WriteAccess,
+        /// One of `departments`, `jobs`, `employees`.
+        table: poem_openapi::param::Path<TableName>,
+        body: OptionalJson<RestoreRequest>,
+    ) -> Result<Json<RestoreResult>, ApiError> {
+        let table = Table::from(table.0);
+        let name = body.0.and_then(|request| request.backup);
+        let _one_restore_at_a_time = self.state.restore_lock.lock().await;
+        let summary = backup::restore_backup(
+            &self.state.db,
+            &self.state.backups_dir,
+            table,
+            name.as_deref(),
+        )
+        .await
+        .map_err(|err| match err {
+            RestoreError::Name(NameError::Invalid) => {
+                ApiError::BadRequest(err.to_string(), "invalid_backup_name")
+            }
+            RestoreError::Name(NameError::NotFound(_)) | RestoreError::NoBackups(_) => {
+                ApiError::NotFound(err.to_string(), "backup_not_found")
+            }
+            RestoreError::Invalid(message) => ApiError::Unprocessable(message, "invalid_backup"),
+            RestoreError::Internal(err) => ApiError::internal(err),
+        })?;
+        Ok(Json(RestoreResult {
+            table: table.name().to_owned(),
+            backup: summary.backup,
+            rows: summary.rows,
+            previous_rows: summary.previous_rows,
+        }))
+    }
+}
+
+/// A JSON body that may be left out entirely (no body, any content type).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<'a, T: ParseFromJSON + ToJSON + Type> ApiExtractor<'a> for OptionalJson<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: "application/json",
+                schema: T::schema_ref(),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        _request: &'a Request,
+        body: &mut RequestBody,
+        _options: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let bytes = body.take()?.into_vec().await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
+            ApiError::BadRequest(format!("the body is not JSON: {err}"), "invalid_json")
+        })?;
+        let parsed = T::parse_from_json(Some(value)).map_err(|err| {
+            ApiError::BadRequest(
+                format!("the body does not fit: {}", err.into_message()),
+                "invalid_json",
+            )
+        })?;
+        Ok(OptionalJson(Some(parsed)))
+    }
+}

@@ -1,0 +1,368 @@
+use crate::helpers::{Engine, TOKEN, TestApp, employee, spawn_app};
+use apache_avro::types::{Record, Value as AvroValue};
+use apache_avro::{Codec, Schema, Writer};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+impl TestApp {
+    pub async fn backup(&self, table: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/backups")))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        crate::helpers::into_json(response).await
+    }
+
+    pub async fn restore(&self, table: &str, body: Option<Value>) -> (u16, Value) {
+        let request = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/restore")))
+            .bearer_auth(TOKEN);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        crate::helpers::into_json(request.send().await.unwrap()).await
+    }
+
+    /// Every row of a table, through the paged read endpoint.
+    pub async fn all_rows(&self, table: &str) -> Vec<Value> {
+        let mut rows = Vec::new();
+        let mut after = 0;
+        loop {
+            let (status, page) = self
+                .get(&format!(
+                    "/api/v1/tables/{table}/rows?limit=1000&after_id={after}"
+                ))
+                .await;
+            assert_eq!(status, 200, "{page}");
+            rows.extend(page["rows"].as_array().unwrap().iter().cloned());
+            match page["next_after_id"].as_i64() {
+                Some(next) => after = next,
+                None => return rows,
+            }
+        }
+    }
+
+    pub fn backups_dir(&self) -> PathBuf {
+        self.shared_dir.path().join("backups")
+    }
+}
+
+/// Writes an Avro file into the backups folder as another tool would.
+fn write_foreign(app: &TestApp, name: &str, schema: &str, records: &[Vec<(&str, AvroValue)>]) {
+    let schema = Schema::parse_str(schema).unwrap();
+    std::fs::create_dir_all(app.backups_dir()).unwrap();
+    let file = std::fs::File::create(app.backups_dir().join(name)).unwrap();
+    let mut writer = Writer::with_codec(&schema, file, Codec::Deflate(Default::default())).unwrap();
+    for fields in records {
+        let mut record = Record::new(&schema).unwrap();
+        for (name, value) in fields {
+            record.put(name, value.clone());
+        }
+        writer.append_value(record).unwrap();
+    }
+    writer.into_inner().unwrap();
+}
+
+async fn seeded(engine: Engine) -> TestApp {
+    let app = spawn_app(engine).await;
+    app.seed_references().await;
+    let batch = json!([
+        employee(1, "Zoë Ñúñez", "2021-01-05T10:00:00Z", 1, 1),
+        employee(2, "李小龍", "2021-03-31T23:30:00-02:00", 2, 3),
+        employee(
+            3,
+            "Robert'); DROP TABLE employees;--",
+            "2022-07-01T00:00:00Z",
+            3,
+            2
+        ),
+    ]);
+    let (_, body) = app.post_json("employees", &batch).await;
+    assert_eq!(body["inserted"], 3, "{body}");
+    app
+}
+
+engine_tests! {
+    async fn a_table_round_trips_through_a_backup(engine) {
+        let app = spawn_app(engine).await;
+        app.seed_references().await;
+        let (status, empty) = app.backup("employees").await;
+        assert_eq!(status, 201, "{empty}");
+        let (_, body) = app.post_json("employees", &json!([
+            employee(1, "Zoë", "2021-01-05T10:00:00Z", 1, 1),
+            employee(7, "Ana", "2021-03-31T23:30:00-02:00", 2, 3),
+        ])).await;
+        assert_eq!(body["inserted"], 2);
+        let original = app.all_rows("employees").await;
+
+        let (status, full) = app.backup("employees").await;
+        assert_eq!(status, 201, "{full}");
+        assert_eq!((full["table"].as_str(), full["rows"].as_u64(), full["codec"].as_str()), (Some("employees"), Some(2), Some("zstandard")));
+        assert_eq!(full["sha256"].as_str().unwrap().len(), 64);
+        assert!(full["bytes"].as_u64().unwrap() > 0);
+
+        let (status, restored) = app.restore("employees", Some(json!({"backup": empty["name"]}))).await;
+        assert_eq!((status, restored["rows"].as_u64(), restored["previous_rows"].as_i64()), (200, Some(0), Some(2)), "{restored}");
+        assert!(app.all_rows("employees").await.is_empty());
+
+        let (status, restored) = app.restore("employees", None).await;
+        assert_eq!((status, restored["backup"].clone()), (200, full["name"].clone()), "{restored}");
+        assert_eq!(app.all_rows("employees").await, original);
+    }
+
+    async fn backups_are_listed_newest_first_and_never_overwrite_each_other(engine) {
+        let app = seeded(engine).await;
+
+        let (_, first) = app.backup("jobs").await;
+        let (_, second) = app.backup("jobs").await;
+        let (_, third) = app.backup("jobs").await;
+        let (status, list) = app.get("/api/v1/tables/jobs/backups").await;
+
+        assert_eq!(status, 200);
+        let names: Vec<&Value> = list["backups"].as_array().unwrap().iter().map(|b| &b["name"]).collect();
+        assert_eq!(names, [&third["name"], &second["name"], &first["name"]]);
+        assert_eq!(list["backups"][0], third);
+        let (_, others) = app.get("/api/v1/tables/departments/backups").await;
+        assert_eq!(others, json!({"backups": []}));
+    }
+
+    async fn bad_backup_requests_are_refused_and_the_table_is_untouched(engine) {
+        let app = seeded(engine).await;
+        let before = app.all_rows("employees").await;
+        let (_, good) = app.backup("employees").await;
+        let name = good["name"].as_str().unwrap().to_owned();
+        let (_, jobs_backup) = app.backup("jobs").await;
+        std::fs::write(app.backups_dir().join("junk.avro"), b"not avro at all").unwrap();
+        std::fs::write(app.backups_dir().join("empty.avro"), b"").unwrap();
+        let bytes = std::fs::read(app.backups_dir().join(&name)).unwrap();
+        std::fs::write(app.backups_dir().join("truncated.avro"), &bytes[..bytes.len() / 2]).unwrap();
+        let mut flipped = bytes.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0xff;
+
+        let cases: Vec<(Option<Value>, u16, &str)> = vec![
+            (Some(json!({"backup": "../../etc/passwd.avro"})), 400, "invalid_backup_name"),
+            (Some(json!({"backup": "/etc/passwd"})), 400, "invalid_backup_name"),
+            (Some(json!({"backup": "sub/dir.avro"})), 400, "invalid_backup_name"),
+            (Some(json!({"backup": "nothing-here.avro"})), 404, "backup_not_found"),
+            (Some(json!({"backup": jobs_backup["name"]})), 422, "invalid_backup"),
+            (Some(json!({"backup": "junk.avro"})), 422, "invalid_backup"),
+            (Some(json!({"backup": "empty.avro"})), 422, "invalid_backup"),
+            (Some(json!({"backup": "truncated.avro"})), 422, "invalid_backup"),
+            (Some(json!({"backup": ["a.avro"]})), 400, "invalid_json"),
+            (Some(json!({"backup": 12})), 400, "invalid_backup_name"),
+        ];
+        for (body, status, code) in cases {
+            let (got, error) = app.restore("employees", body.clone()).await;
+            assert_eq!((got, error["code"].as_str()), (status, Some(code)), "{body:?}: {error}");
+            assert!(error["message"].is_string());
+        }
+        // The same file with one byte flipped, under its own name and checksum.
+        std::fs::write(app.backups_dir().join(&name), &flipped).unwrap();
+        let (got, error) = app.restore("employees", Some(json!({"backup": name}))).await;
+        assert_eq!((got, error["code"].as_str()), (422, Some("invalid_backup")), "{error}");
+        assert!(error["message"].as_str().unwrap().contains("corrupt"), "{error}");
+
+        assert_eq!(app.all_rows("employees").await, before);
+        let (got, error) = app.restore("departments", None).await;
+        assert_eq!((got, error["code"].as_str()), (404, Some("backup_not_found")), "{error}");
+    }
+
+    async fn files_of_the_wrong_shape_are_refused(engine) {
+        let app = seeded(engine).await;
+        let before = app.all_rows("jobs").await;
+        let with = |fields: &str| format!(r#"{{"type":"record","name":"Job","fields":[{fields}]}}"#);
+        write_foreign(&app, "extra.avro", &with(r#"{"name":"job_id","type":"int"},{"name":"job_name","type":"string"},{"name":"salary","type":"int"}"#),
+            &[vec![("job_id", AvroValue::Int(9)), ("job_name", AvroValue::String("X".into())), ("salary", AvroValue::Int(1))]]);
+        write_foreign(&app, "missing.avro", &with(r#"{"name":"job_id","type":"int"}"#), &[vec![("job_id", AvroValue::Int(9))]]);
+        write_foreign(&app, "types.avro", &with(r#"{"name":"job_id","type":"string"},{"name":"job_name","type":"string"}"#),
+            &[vec![("job_id", AvroValue::String("9".into())), ("job_name", AvroValue::String("X".into()))]]);
+        write_foreign(&app, "invalid-row.avro", &with(r#"{"name":"job_id","type":"int"},{"name":"job_name","type":"string"}"#),
+            &[vec![("job_id", AvroValue::Int(0)), ("job_name", AvroValue::String("Zero".into()))]]);
+        write_foreign(&app, "duplicate.avro", &with(r#"{"name":"job_id","type":"int"},{"name":"job_name","type":"string"}"#),
+            &[vec![("job_id", AvroValue::Int(1)), ("job_name", AvroValue::String("A".into()))],
+              vec![("job_id", AvroValue::Int(1)), ("job_name", AvroValue::String("B".into()))]]);
+
+        for name in ["extra.avro", "missing.avro", "types.avro", "invalid-row.avro", "duplicate.avro"] {
+            let (status, error) = app.restore("jobs", Some(json!({"backup": name}))).await;
+            assert_eq!((status, error["code"].as_str()), (422, Some("invalid_backup")), "{name}: {error}");
+        }
+        assert_eq!(app.all_rows("jobs").await, before);
+    }
+
+    async fn a_standard_avro_file_from_another_tool_restores(engine) {
+        let app = seeded(engine).await;
+        let schema = r#"{"type":"record","name":"dept","namespace":"elsewhere","fields":[
+            {"name":"department_name","type":"string"},{"name":"department_id","type":"long"}]}"#;
+        write_foreign(&app, "from-spark.avro", schema, &[
+            vec![("department_name", AvroValue::String("Sales".into())), ("department_id", AvroValue::Long(1))],
+            vec![("department_name", AvroValue::String("Ops ".into())), ("department_id", AvroValue::Long(2))],
+            vec![("department_name", AvroValue::String("R&D".into())), ("department_id", AvroValue::Long(3))],
+            vec![("department_name", AvroValue::String("New".into())), ("department_id", AvroValue::Long(40))],
+        ]);
+
+        let (status, body) = app.restore("departments", Some(json!({"backup": "from-spark.avro"}))).await;
+
+        assert_eq!((status, body["rows"].as_u64()), (200, Some(4)), "{body}");
+        let (_, row) = app.get("/api/v1/tables/departments/rows/2").await;
+        assert_eq!(row["department_name"], "Ops");
+        assert_eq!(app.counts().await.0, 4);
+    }
+
+    async fn a_restore_that_would_orphan_employees_is_refused(engine) {
+        let app = seeded(engine).await;
+        let before = app.all_rows("departments").await;
+        let schema = r#"{"type":"record","name":"Department","fields":[{"name":"department_id","type":"int"},{"name":"department_name","type":"string"}]}"#;
+        write_foreign(&app, "fewer.avro", schema, &[vec![("department_id", AvroValue::Int(1)), ("department_name", AvroValue::String("Sales".into()))]]);
+        let (_, employees) = app.backup("employees").await;
+        app.post_csv("departments", "9,Nine\n").await;
+        app.post_json("employees", &json!([employee(50, "Late", "2021-01-01T00:00:00Z", 9, 1)])).await;
+        // A departments backup taken before department 9 existed would orphan employee 50.
+        write_foreign(&app, "before-nine.avro", schema, &[
+            vec![("department_id", AvroValue::Int(1)), ("department_name", AvroValue::String("Sales".into()))],
+            vec![("department_id", AvroValue::Int(2)), ("department_name", AvroValue::String("Ops".into()))],
+            vec![("department_id", AvroValue::Int(3)), ("department_name", AvroValue::String("R&D".into()))],
+        ]);
+
+        for name in ["fewer.avro", "before-nine.avro"] {
+            let (status, error) = app.restore("departments", Some(json!({"backup": name}))).await;
+            assert_eq!((status, error["code"].as_str()), (422, Some("invalid_backup")), "{error}");
+            assert!(error["message"].as_str().unwrap().contains("reference"), "{error}");
+        }
+        let mut expected = before.clone();
+        expected.push(json!({"department_id": 9, "department_name": "Nine"}));
+        assert_eq!(app.all_rows("departments").await, expected);
+        // Employees restored while their departments exist: fine.
+        let (status, body) = app.restore("employees", Some(json!({"backup": employees["name"]}))).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    async fn backup_and_restore_need_the_token(engine) {
+        let app = seeded(engine).await;
+        for path in ["/api/v1/tables/jobs/backups", "/api/v1/tables/jobs/restore"] {
+            let response = app.http.post(app.url(path)).send().await.unwrap();
+            assert_eq!(response.status(), 401, "{path}");
+            let response = app.http.post(app.url(path)).bearer_auth("nope").send().await.unwrap();
+            assert_eq!(response.status(), 403, "{path}");
+        }
+        let (status, body) = app.get("/api/v1/tables/robots/backups").await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("unknown_table")));
+    }
+
+    async fn a_restore_racing_ingest_leaves_one_whole_table(engine) {
+        let app = seeded(engine).await;
+        let batch: String = (1000..2000).map(|i| format!("{i},Person {i},2021-02-02T00:00:00Z,1,1\n")).collect();
+        app.post_csv("employees", &batch).await;
+        let (_, backup) = app.backup("employees").await;
+        let backed_up = app.all_rows("employees").await;
+
+        let writer = async {
+            let mut accepted = Vec::new();
+            for round in 0..20 {
+                let start = 10_000 + round * 50;
+                let batch: String = (start..start + 50).map(|i| format!("{i},Racer {i},2021-02-02T00:00:00Z,2,2\n")).collect();
+                let (status, body) = app.post_csv("employees", &batch).await;
+                assert_eq!(status, 200, "{body}");
+                accepted.push(body["inserted"].as_u64().unwrap());
+            }
+            accepted
+        };
+        let restore = async {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            app.restore("employees", Some(json!({"backup": backup["name"]}))).await
+        };
+        let (accepted, (status, body)) = tokio::join!(writer, restore);
+
+        assert_eq!(status, 200, "{body}");
+        assert!(accepted.iter().all(|n| *n == 50));
+        let after = app.all_rows("employees").await;
+        for row in &backed_up {
+            assert!(after.contains(row), "{row} lost");
+        }
+        for row in &after {
+            let id = row["employee_id"].as_i64().unwrap();
+            assert!(backed_up.contains(row) || (10_000..11_000).contains(&id), "{row} came from nowhere");
+        }
+    }
+}
+
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = String> {
+        "[A-Za-zÀ-ÿ一-龥 ',.\"\\-]{1,40}"
+            .prop_map(|s| s.trim().to_owned())
+            .prop_filter("non-empty", |s| !s.is_empty())
+    }
+
+    fn rows() -> impl Strategy<Value = Vec<(i32, String, i64)>> {
+        prop::collection::btree_map(1..=i32::MAX, (name(), 0i64..4_102_444_800), 1..60).prop_map(
+            |map| {
+                map.into_iter()
+                    .map(|(id, (name, secs))| (id, name, secs))
+                    .collect()
+            },
+        )
+    }
+
+    fn run(engine: Engine, rows: Vec<(i32, String, i64)>) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let app = spawn_app(engine).await;
+            app.seed_references().await;
+            let (_, empty) = app.backup("employees").await;
+            let batch: Vec<Value> = rows
+                .iter()
+                .map(|(id, name, secs)| {
+                    let date = chrono::DateTime::from_timestamp(*secs, 0)
+                        .unwrap()
+                        .format("%Y-%m-%dT%H:%M:%S+00:00")
+                        .to_string();
+                    employee(
+                        i64::from(*id),
+                        name,
+                        &date,
+                        1 + i64::from(*id % 3),
+                        1 + i64::from(*id % 2),
+                    )
+                })
+                .collect();
+            let (_, body) = app.post_json("employees", &Value::Array(batch)).await;
+            assert_eq!(body["inserted"].as_u64(), Some(rows.len() as u64), "{body}");
+            let original = app.all_rows("employees").await;
+            let (_, full) = app.backup("employees").await;
+
+            app.restore("employees", Some(json!({"backup": empty["name"]})))
+                .await;
+            assert!(app.all_rows("employees").await.is_empty());
+            let (status, body) = app
+                .restore("employees", Some(json!({"backup": full["name"]})))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(app.all_rows("employees").await, original);
+        });
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+        #[test]
+        fn sqlite_random_rows_round_trip(rows in rows()) {
+            run(Engine::Sqlite, rows);
+        }
+
+        #[test]
+        fn mariadb_random_rows_round_trip(rows in rows()) {
+            run(Engine::MariaDb, rows);
+        }
+    }
+}
