@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs and starts MariaDB when
-# missing (apt), then runs every test of the workspace against SQLite and
-# MariaDB (each test makes its own database and drops it).
+# missing (apt) and a Python venv with fastavro (PyPI), then runs every test
+# of the workspace against SQLite and MariaDB (each test makes its own
+# database and drops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-mariadb.sh
+scripts/ensure-python.sh
 # Snapshots are checked, never rewritten, by this command.
 export INSTA_UPDATE=no
 cargo test --workspace --locked "$@"

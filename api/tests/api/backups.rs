@@ -366,3 +366,59 @@ mod round_trip {
         }
     }
 }
+
+/// The Python with fastavro that `scripts/ensure-python.sh` makes.
+fn fastavro_python() -> PathBuf {
+    let python = std::env::var_os("AVRO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
+        });
+    assert!(
+        python.exists(),
+        "no Python with fastavro at {}; run scripts/ensure-python.sh",
+        python.display()
+    );
+    python
+}
+
+fn interop(command: &str, file: &std::path::Path) -> String {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/avro_interop.py");
+    let output = std::process::Command::new(fastavro_python())
+        .arg(script)
+        .arg(command)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Interoperability with an independent Avro implementation.
+mod fastavro {
+    use super::*;
+
+    engine_tests! {
+        async fn fastavro_reads_our_backups_and_its_files_restore(engine) {
+            let app = seeded(engine).await;
+            let (_, backup) = app.backup("employees").await;
+
+            let read: Value = serde_json::from_str(&interop("read", &app.backups_dir().join(backup["name"].as_str().unwrap()))).unwrap();
+
+            assert_eq!(read["codec"], "zstandard");
+            assert_eq!(read["schema"]["name"], "hiring.v1.Employee");
+            assert_eq!(read["records"], Value::Array(app.all_rows("employees").await));
+
+            interop("write-jobs", &app.backups_dir().join("from-fastavro.avro"));
+            let (status, body) = app.restore("jobs", Some(json!({"backup": "from-fastavro.avro"}))).await;
+            assert_eq!((status, body["rows"].as_u64()), (200, Some(4)), "{body}");
+            let (_, row) = app.get("/api/v1/tables/jobs/rows/2").await;
+            assert_eq!(row, json!({"job_id": 2, "job_name": "Señor Manager"}));
+        }
+    }
+}
