@@ -123,19 +123,24 @@ impl From<BodyError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match &self {
-            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
-                tracing::error!(
-                    error = format!("{cause:#}"),
-                    status = self.status().as_u16(),
-                    "request failed"
-                );
-            }
-            _ => {}
+impl ApiError {
+    /// The response, logging the cause of a server-side failure (once: every
+    /// error becomes a response here).
+    fn to_response(&self) -> Response {
+        if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = self {
+            tracing::error!(
+                error = format!("{cause:#}"),
+                status = self.status().as_u16(),
+                "request failed"
+            );
         }
         Json(self.body()).with_status(self.status()).into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.to_response()
     }
 }
 
@@ -185,7 +190,7 @@ impl ApiResponse for ApiError {
 /// a bad parameter, a missing token, a wrong content type) into the JSON shape.
 pub async fn render_poem_error(err: poem::Error) -> Response {
     if let Some(api) = err.downcast_ref::<ApiError>() {
-        return Json(api.body()).with_status(api.status()).into_response();
+        return api.to_response();
     }
     let status = err.status();
     if let Some(param) = err.downcast_ref::<poem_openapi::error::ParsePathError>() {

@@ -10,7 +10,8 @@ mod rows;
 
 pub use loads::{LoadRecord, finish_load, load_record, record_progress, start_load};
 pub use restore::{
-    broken_reference, create_staging, drop_staging, insert_staging, stream_rows, swap_in_staging,
+    broken_reference, create_staging, drop_staging, index_staging, insert_staging, stream_rows,
+    swap_in_staging,
 };
 pub use rows::{count_rows, existing_ids, get_row, insert_rows, page_rows};
 

@@ -87,7 +87,50 @@ async fn seeded(engine: Engine) -> TestApp {
     app
 }
 
+/// The table's indexes as the engine lists them.
+async fn index_names(app: &TestApp, engine: Engine, table: &str) -> Vec<String> {
+    let pool = app.db.pool().await;
+    let sql = match engine {
+        Engine::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name"
+        }
+        Engine::MariaDb => {
+            "SELECT CONCAT(index_name, ':', column_name) FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY index_name, seq_in_index"
+        }
+    };
+    let names = sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    names
+}
+
 engine_tests! {
+    async fn a_restored_table_keeps_its_indexes_and_no_staging_is_left(engine) {
+        let app = seeded(engine).await;
+        let before = index_names(&app, engine, "employees").await;
+        let (_, backup) = app.backup("employees").await;
+
+        let (status, body) = app.restore("employees", Some(json!({"backup": backup["name"]}))).await;
+
+        assert_eq!(status, 200, "{body}");
+        assert!(before.len() >= 2, "{before:?}");
+        assert_eq!(index_names(&app, engine, "employees").await, before);
+        std::fs::write(app.backups_dir().join("junk.avro"), b"Obj\x01 broken").unwrap();
+        let (status, _) = app.restore("employees", Some(json!({"backup": "junk.avro"}))).await;
+        assert_eq!(status, 422);
+        let pool = app.db.pool().await;
+        let leftovers: Vec<String> = match engine {
+            Engine::Sqlite => sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name LIKE '%restore%' OR name LIKE '%replaced%'").fetch_all(&pool).await.unwrap(),
+            Engine::MariaDb => sqlx::query_scalar("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')").fetch_all(&pool).await.unwrap(),
+        };
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        pool.close().await;
+    }
+
     async fn a_table_round_trips_through_a_backup(engine) {
         let app = spawn_app(engine).await;
         app.seed_references().await;
