@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The historical load at start: N generated employees (plus 12 departments,
+# 40 jobs), from process start until the API answers, on SQLite and MariaDB.
+#
+#   bench/historical_load.sh [ROWS ...]      default: 100000 1000000
+#
+# Prints Markdown table rows: rows/s and the API's peak RSS (VmHWM).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hiring-target}"
+sizes=("$@")
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(100000 1000000)
+
+cargo build --quiet --release -p api --bin api --example generate_data
+scripts/ensure-mariadb.sh >/dev/null
+api=$CARGO_TARGET_DIR/release/api
+gen=$CARGO_TARGET_DIR/release/examples/generate_data
+port=18432
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+sql() { mariadb -uhiring_test -phiring_test -h127.0.0.1 "$@"; }
+
+echo "| engine | rows in file | seconds to ready | rows/s | peak RSS MiB |"
+echo "|---|---|---|---|---|"
+for rows in "${sizes[@]}"; do
+  "$gen" "$work/data-$rows" "$rows" 2>/dev/null
+  for engine in sqlite mariadb; do
+    if [[ $engine == sqlite ]]; then
+      url="sqlite://$work/$engine-$rows.db?mode=rwc"
+    else
+      sql -e "DROP DATABASE IF EXISTS bench_load; CREATE DATABASE bench_load CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+      url=mysql://hiring_test:hiring_test@127.0.0.1:3306/bench_load
+    fi
+    t0=$(date +%s.%N)
+    DATABASE_URL=$url SHARED_DIR=$work/shared-$engine-$rows DATA_DIR=$work/data-$rows \
+      API_TOKEN=bench API_ADDR=127.0.0.1:$port RUST_LOG=warn "$api" >"$work/api.log" 2>&1 &
+    pid=$!
+    until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
+      kill -0 "$pid" 2>/dev/null || { cat "$work/api.log" >&2; exit 1; }
+      sleep 0.05
+    done
+    t1=$(date +%s.%N)
+    peak=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
+    kill -INT "$pid"
+    wait "$pid" || true
+    awk -v n="$rows" -v a="$t0" -v b="$t1" -v e="$engine" -v p="$peak" \
+      'BEGIN { printf "| %s | %d | %.2f | %.0f | %s |\n", e, n, b - a, n / (b - a), p }'
+  done
+done
