@@ -8,20 +8,9 @@
 # Prints one Markdown table row per measurement: rows/s and the API's peak
 # RSS (VmHWM of a process started just for that operation).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hiring-target}"
-sizes=("$@")
-[[ ${#sizes[@]} -gt 0 ]] || sizes=(100000 1000000)
-
-cargo build --quiet --release -p api --bin api --example generate_data
-scripts/ensure-mariadb.sh >/dev/null
-api=$CARGO_TARGET_DIR/release/api
-gen=$CARGO_TARGET_DIR/release/examples/generate_data
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 port=18431
-work=$(mktemp -d)
-trap 'pkill -f "$api" 2>/dev/null || true; rm -rf "$work"' EXIT
-mysql_url=mysql://hiring_test:hiring_test@127.0.0.1:3306
-sql() { mariadb -uhiring_test -phiring_test -h127.0.0.1 "$@"; }
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
@@ -40,7 +29,7 @@ start_api() { # $1 = database url, $2 = shared dir, $3 = data dir
   exit 1
 }
 stop_api() {
-  peak=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
+  peak=$(peak_rss "$pid")
   kill -INT "$pid"
   wait "$pid" || true
 }

@@ -6,19 +6,9 @@
 #
 # Prints Markdown table rows: rows/s and the API's peak RSS (VmHWM).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hiring-target}"
-sizes=("$@")
-[[ ${#sizes[@]} -gt 0 ]] || sizes=(100000 1000000)
-
-cargo build --quiet --release -p api --bin api --example generate_data
-scripts/ensure-mariadb.sh >/dev/null
-api=$CARGO_TARGET_DIR/release/api
-gen=$CARGO_TARGET_DIR/release/examples/generate_data
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 port=18432
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-sql() { mariadb -uhiring_test -phiring_test -h127.0.0.1 "$@"; }
 
 echo "| engine | rows in file | seconds to ready | rows/s | peak RSS MiB |"
 echo "|---|---|---|---|---|"
@@ -40,7 +30,7 @@ for rows in "${sizes[@]}"; do
       sleep 0.05
     done
     t1=$(date +%s.%N)
-    peak=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
+    peak=$(peak_rss "$pid")
     kill -INT "$pid"
     wait "$pid" || true
     awk -v n="$rows" -v a="$t0" -v b="$t1" -v e="$engine" -v p="$peak" \
