@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs and starts MariaDB when
-# missing (apt) and a Python venv with fastavro (PyPI), then runs every test
+# missing (apt), a Python venv with fastavro (PyPI) and Chromium (apt) for
+# the report pages' browser test, then runs every test
 # of the workspace against SQLite and MariaDB (each test makes its own
 # database and drops it).
 set -euo pipefail
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 scripts/ensure-mariadb.sh
 scripts/ensure-python.sh
+scripts/ensure-chromium.sh
 # Snapshots are checked, never rewritten, by this command.
 export INSTA_UPDATE=no
 cargo test --workspace --locked "$@"

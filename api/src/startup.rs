@@ -50,6 +50,7 @@ impl Application {
             rejects,
             backups_dir: config.shared_dir.join("backups"),
             restore_lock: tokio::sync::Mutex::new(()),
+            reports_dir: config.shared_dir.join("reports"),
         });
         let acceptor = TcpListener::bind(config.api_addr)
             .into_acceptor()

@@ -5,10 +5,12 @@
 //! engine-specific statements sit in this module, next to each other.
 
 mod loads;
+mod reports;
 mod restore;
 mod rows;
 
 pub use loads::{LoadRecord, finish_load, load_record, record_progress, start_load};
+pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
 pub use restore::{
     broken_reference, create_staging, drop_staging, index_staging, insert_staging, stream_rows,
     swap_in_staging,

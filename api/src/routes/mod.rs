@@ -3,10 +3,12 @@
 mod backups;
 mod health;
 mod payload;
+mod reports;
 mod tables;
 
 pub use backups::BackupsApi;
 pub use health::HealthApi;
+pub use reports::ReportsApi;
 pub use tables::TablesApi;
 
 use crate::db::Db;
@@ -25,9 +27,11 @@ pub struct AppState {
     pub backups_dir: PathBuf,
     /// One restore at a time.
     pub restore_lock: Mutex<()>,
+    /// `$SHARED_DIR/reports`.
+    pub reports_dir: PathBuf,
 }
 
-pub type Apis = (TablesApi, BackupsApi, HealthApi);
+pub type Apis = (TablesApi, BackupsApi, ReportsApi, HealthApi);
 
 /// The OpenAPI service: every operation, documented.
 pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
@@ -37,6 +41,9 @@ pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
                 state: Arc::clone(&state),
             },
             BackupsApi {
+                state: Arc::clone(&state),
+            },
+            ReportsApi {
                 state: Arc::clone(&state),
             },
             HealthApi { state },
@@ -57,6 +64,8 @@ enum ApiTags {
     Tables,
     /// Avro backups of each table, and restores from them.
     Backups,
+    /// The two hiring reports, as JSON, CSV or an HTML chart.
+    Reports,
     /// Liveness and readiness.
     Health,
 }

@@ -8,3 +8,4 @@ mod backups;
 mod historical;
 mod ingest;
 mod reads;
+mod reports;

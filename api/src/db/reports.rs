@@ -1,0 +1,80 @@
+//! The two reports' aggregations, pushed down to SQL. Dates are UTC text
+//! (`YYYY-MM-DDTHH:MM:SSZ`), so a year and its quarters are text ranges: the
+//! same SQL on both engines, and the `hiring_date` index applies.
+
+use sqlx::AnyConnection;
+
+/// Hires of one (department, job) pair in one quarter of the year.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QuarterCount {
+    pub department: String,
+    pub job: String,
+    pub quarter: i64,
+    pub hired: i64,
+}
+
+/// Hires of one department in the year (zero included).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DepartmentCount {
+    pub id: i32,
+    pub department: String,
+    pub hired: i64,
+}
+
+/// The first instants of the year's four quarters and of the next year.
+fn bounds(year: i32) -> [String; 5] {
+    let at = |year: i32, month: u32| format!("{year:04}-{month:02}-01T00:00:00Z");
+    [
+        at(year, 1),
+        at(year, 4),
+        at(year, 7),
+        at(year, 10),
+        at(year + 1, 1),
+    ]
+}
+
+/// Hires per (department, job, quarter) in `year`, pairs with hires only.
+pub async fn hires_by_quarter(
+    conn: &mut AnyConnection,
+    year: i32,
+) -> sqlx::Result<Vec<QuarterCount>> {
+    let [start, q2, q3, q4, end] = bounds(year);
+    sqlx::query_as(
+        "SELECT d.department_name AS department, j.job_name AS job, \
+                CASE WHEN e.hiring_date < ? THEN 1 WHEN e.hiring_date < ? THEN 2 \
+                     WHEN e.hiring_date < ? THEN 3 ELSE 4 END AS quarter, \
+                COUNT(*) AS hired \
+         FROM employees e \
+         JOIN departments d ON d.department_id = e.department_id \
+         JOIN jobs j ON j.job_id = e.job_id \
+         WHERE e.hiring_date >= ? AND e.hiring_date < ? \
+         GROUP BY d.department_id, d.department_name, j.job_id, j.job_name, quarter",
+    )
+    .bind(q2)
+    .bind(q3)
+    .bind(q4)
+    .bind(start)
+    .bind(end)
+    .fetch_all(conn)
+    .await
+}
+
+/// Hires per department in `year`, every department included.
+pub async fn hires_by_department(
+    conn: &mut AnyConnection,
+    year: i32,
+) -> sqlx::Result<Vec<DepartmentCount>> {
+    let [start, _, _, _, end] = bounds(year);
+    sqlx::query_as(
+        "SELECT d.department_id AS id, d.department_name AS department, \
+                COUNT(e.employee_id) AS hired \
+         FROM departments d \
+         LEFT JOIN employees e ON e.department_id = d.department_id \
+              AND e.hiring_date >= ? AND e.hiring_date < ? \
+         GROUP BY d.department_id, d.department_name",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,227 @@
+use crate::db::{DepartmentCount, QuarterCount};
+use polars::prelude::*;
+use serde::Serialize;
+
+/// req1: hires per department and job in each quarter of `year`.
+#[derive(Debug, Clone, PartialEq, Serialize, poem_openapi::Object)]
+pub struct Req1 {
+    pub year: i32,
+    pub rows: Vec<Req1Row>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, poem_openapi::Object)]
+pub struct Req1Row {
+    pub department: String,
+    pub job: String,
+    pub q1: i64,
+    pub q2: i64,
+    pub q3: i64,
+    pub q4: i64,
+}
+
+/// req2: departments that hired more than the mean in `year`.
+#[derive(Debug, Clone, PartialEq, Serialize, poem_openapi::Object)]
+pub struct Req2 {
+    pub year: i32,
+    /// Mean of hires per department, over every department.
+    pub mean: f64,
+    pub rows: Vec<Req2Row>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, poem_openapi::Object)]
+pub struct Req2Row {
+    pub id: i32,
+    pub department: String,
+    pub hired: i64,
+}
+
+/// Pivots the (department, job, quarter) counts into one row per pair with a
+/// column per quarter, sorted by department then job (byte order of UTF-8,
+/// which is code-point order).
+pub fn req1(year: i32, counts: &[QuarterCount]) -> PolarsResult<(Req1, DataFrame)> {
+    let frame = DataFrame::new(
+        counts.len(),
+        vec![
+            Column::new(
+                "department".into(),
+                counts
+                    .iter()
+                    .map(|c| c.department.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "job".into(),
+                counts.iter().map(|c| c.job.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "quarter".into(),
+                counts.iter().map(|c| c.quarter).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "hired".into(),
+                counts.iter().map(|c| c.hired).collect::<Vec<_>>(),
+            ),
+        ],
+    )?;
+    let quarter = |q: i64| {
+        when(col("quarter").eq(lit(q)))
+            .then(col("hired"))
+            .otherwise(lit(0i64))
+            .sum()
+            .alias(format!("Q{q}"))
+    };
+    let pivoted = frame
+        .lazy()
+        .group_by([col("department"), col("job")])
+        .agg([quarter(1), quarter(2), quarter(3), quarter(4)])
+        .sort(["department", "job"], SortMultipleOptions::default())
+        .collect()?;
+    let departments = pivoted.column("department")?.str()?;
+    let jobs = pivoted.column("job")?.str()?;
+    let q = |name: &str| -> PolarsResult<&Int64Chunked> { pivoted.column(name)?.i64() };
+    let (q1, q2, q3, q4) = (q("Q1")?, q("Q2")?, q("Q3")?, q("Q4")?);
+    let rows = (0..pivoted.height())
+        .map(|i| Req1Row {
+            department: departments.get(i).unwrap_or_default().to_owned(),
+            job: jobs.get(i).unwrap_or_default().to_owned(),
+            q1: q1.get(i).unwrap_or(0),
+            q2: q2.get(i).unwrap_or(0),
+            q3: q3.get(i).unwrap_or(0),
+            q4: q4.get(i).unwrap_or(0),
+        })
+        .collect();
+    Ok((Req1 { year, rows }, pivoted))
+}
+
+/// Keeps the departments above the mean (taken over all of them), sorted by
+/// hires descending, then name.
+pub fn req2(year: i32, counts: &[DepartmentCount]) -> PolarsResult<(Req2, DataFrame)> {
+    let frame = DataFrame::new(
+        counts.len(),
+        vec![
+            Column::new("id".into(), counts.iter().map(|c| c.id).collect::<Vec<_>>()),
+            Column::new(
+                "department".into(),
+                counts
+                    .iter()
+                    .map(|c| c.department.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "hired".into(),
+                counts.iter().map(|c| c.hired).collect::<Vec<_>>(),
+            ),
+        ],
+    )?;
+    let mean = frame
+        .column("hired")?
+        .as_materialized_series()
+        .mean()
+        .unwrap_or(0.0);
+    let above = frame
+        .lazy()
+        .filter(col("hired").cast(DataType::Float64).gt(lit(mean)))
+        .sort(
+            ["hired", "department"],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .collect()?;
+    let ids = above.column("id")?.i32()?;
+    let names = above.column("department")?.str()?;
+    let hired = above.column("hired")?.i64()?;
+    let rows = (0..above.height())
+        .map(|i| Req2Row {
+            id: ids.get(i).unwrap_or_default(),
+            department: names.get(i).unwrap_or_default().to_owned(),
+            hired: hired.get(i).unwrap_or_default(),
+        })
+        .collect();
+    Ok((Req2 { year, mean, rows }, above))
+}
+
+/// The frame as CSV with the given header names (polars' writer).
+pub fn to_csv(frame: &mut DataFrame, header: &[&str]) -> PolarsResult<String> {
+    let names: Vec<PlSmallStr> = header.iter().map(|h| PlSmallStr::from(*h)).collect();
+    frame.set_column_names(&names)?;
+    let mut out = Vec::new();
+    polars_io::csv::write::CsvWriter::new(&mut out)
+        .include_header(true)
+        .finish(frame)?;
+    Ok(String::from_utf8(out).expect("polars writes UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(department: &str, job: &str, quarter: i64, hired: i64) -> QuarterCount {
+        QuarterCount {
+            department: department.to_owned(),
+            job: job.to_owned(),
+            quarter,
+            hired,
+        }
+    }
+
+    #[test]
+    fn req1_pivots_quarters_and_sorts_by_code_point() {
+        let counts = [
+            count("sales", "b", 2, 1),
+            count("Sales", "b", 1, 3),
+            count("Sales", "a", 4, 2),
+            count("Sales", "b", 4, 1),
+            count("Ängel", "x", 3, 5),
+        ];
+        let (report, _) = req1(2021, &counts).unwrap();
+        let rows: Vec<(&str, &str, [i64; 4])> = report
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.department.as_str(),
+                    r.job.as_str(),
+                    [r.q1, r.q2, r.q3, r.q4],
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("Sales", "a", [0, 0, 0, 2]),
+                ("Sales", "b", [3, 0, 0, 1]),
+                ("sales", "b", [0, 1, 0, 0]),
+                ("Ängel", "x", [0, 0, 5, 0]),
+            ]
+        );
+    }
+
+    #[test]
+    fn req2_keeps_departments_above_the_mean_of_all() {
+        let dept = |id: i32, name: &str, hired: i64| DepartmentCount {
+            id,
+            department: name.to_owned(),
+            hired,
+        };
+        // Mean (4 + 4 + 1 + 0 + 1) / 5 = 2.
+        let counts = [
+            dept(1, "b", 4),
+            dept(2, "a", 4),
+            dept(3, "c", 1),
+            dept(4, "z", 0),
+            dept(5, "d", 1),
+        ];
+        let (report, _) = req2(2021, &counts).unwrap();
+        assert_eq!(report.mean, 2.0);
+        let rows: Vec<(i32, i64)> = report.rows.iter().map(|r| (r.id, r.hired)).collect();
+        assert_eq!(rows, [(2, 4), (1, 4)]);
+        let (empty, _) = req2(2021, &[]).unwrap();
+        assert!(empty.rows.is_empty());
+    }
+
+    #[test]
+    fn csv_headers_are_the_contracts() {
+        let (_, mut frame) = req1(2021, &[count("S", "j", 1, 1)]).unwrap();
+        let csv = to_csv(&mut frame, &["department", "job", "Q1", "Q2", "Q3", "Q4"]).unwrap();
+        assert_eq!(csv, "department,job,Q1,Q2,Q3,Q4\nS,j,1,0,0,0\n");
+    }
+}

@@ -1,0 +1,207 @@
+use super::{ApiTags, AppState};
+use crate::db;
+use crate::error::ApiError;
+use crate::reports::{self, Req1, Req2};
+use poem::Request;
+use poem_openapi::param::Query;
+use poem_openapi::payload::{Html, Json, PlainText};
+use poem_openapi::{ApiResponse, Enum, OpenApi};
+use std::sync::Arc;
+
+pub struct ReportsApi {
+    pub state: Arc<AppState>,
+}
+
+/// How a report is rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(ApiResponse)]
+enum Req1Response {
+    /// The report as JSON.
+    #[oai(status = 200)]
+    Json(Json<Req1>),
+    /// The report as CSV: `department,job,Q1,Q2,Q3,Q4`.
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Csv(PlainText<String>),
+    /// A self-contained page with a heatmap and the table.
+    #[oai(status = 200)]
+    Html(Html<String>),
+}
+
+#[derive(ApiResponse)]
+enum Req2Response {
+    /// The report as JSON.
+    #[oai(status = 200)]
+    Json(Json<Req2>),
+    /// The report as CSV: `id,department,hired`.
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Csv(PlainText<String>),
+    /// A self-contained page with a bar chart, the mean, and the table.
+    #[oai(status = 200)]
+    Html(Html<String>),
+}
+
+/// The three renderings of a report, made together: the response is one of
+/// them and all three are written to `$SHARED_DIR/reports/`.
+struct Rendered<T> {
+    report: T,
+    csv: String,
+    html: String,
+}
+
+#[OpenApi(tag = "ApiTags::Reports")]
+impl ReportsApi {
+    /// req1: hires per department and job in each quarter of a year.
+    ///
+    /// Counts by UTC hiring date; only pairs with at least one hire; sorted by
+    /// department, then job, in code-point order. The format comes from
+    /// `format`, else from `Accept` (`text/csv`, `text/html`), else JSON.
+    /// The three renderings are also written to `$SHARED_DIR/reports/`.
+    #[oai(
+        path = "/api/v1/reports/hires-by-quarter",
+        method = "get",
+        operation_id = "report_hires_by_quarter"
+    )]
+    async fn hires_by_quarter(
+        &self,
+        /// The year, 1900 to 2100.
+        #[oai(
+            default = "default_year",
+            validator(minimum(value = "1900"), maximum(value = "2100"))
+        )]
+        year: Query<i32>,
+        /// `json`, `csv` or `html`.
+        format: Query<Option<Format>>,
+        request: &Request,
+    ) -> Result<Req1Response, ApiError> {
+        let year = year.0;
+        let counts = {
+            let mut conn = self.state.db.acquire().await?;
+            db::hires_by_quarter(&mut conn, year).await?
+        };
+        let dir = self.state.reports_dir.clone();
+        let rendered = spawn_blocking_in_span(move || -> anyhow::Result<Rendered<Req1>> {
+            let (report, mut frame) = reports::req1(year, &counts)?;
+            let csv = reports::to_csv(&mut frame, &["department", "job", "Q1", "Q2", "Q3", "Q4"])?;
+            let html = reports::req1_html(&report);
+            let name = format!("hires-by-quarter-{year}");
+            write_all(
+                &dir,
+                &name,
+                &serde_json::to_vec_pretty(&report)?,
+                &csv,
+                &html,
+            )?;
+            Ok(Rendered { report, csv, html })
+        })
+        .await?;
+        Ok(match negotiate(format.0, request) {
+            Format::Json => Req1Response::Json(Json(rendered.report)),
+            Format::Csv => Req1Response::Csv(PlainText(rendered.csv)),
+            Format::Html => Req1Response::Html(Html(rendered.html)),
+        })
+    }
+
+    /// req2: departments that hired more than the mean in a year.
+    ///
+    /// The mean of hires per department is taken over every department (one
+    /// with no hires counts as 0). Sorted by hires descending, then name.
+    /// Formats and files as for req1.
+    #[oai(
+        path = "/api/v1/reports/departments-above-mean",
+        method = "get",
+        operation_id = "report_departments_above_mean"
+    )]
+    async fn departments_above_mean(
+        &self,
+        /// The year, 1900 to 2100.
+        #[oai(
+            default = "default_year",
+            validator(minimum(value = "1900"), maximum(value = "2100"))
+        )]
+        year: Query<i32>,
+        /// `json`, `csv` or `html`.
+        format: Query<Option<Format>>,
+        request: &Request,
+    ) -> Result<Req2Response, ApiError> {
+        let year = year.0;
+        let counts = {
+            let mut conn = self.state.db.acquire().await?;
+            db::hires_by_department(&mut conn, year).await?
+        };
+        let dir = self.state.reports_dir.clone();
+        let rendered = spawn_blocking_in_span(move || -> anyhow::Result<Rendered<Req2>> {
+            let (report, mut frame) = reports::req2(year, &counts)?;
+            let csv = reports::to_csv(&mut frame, &["id", "department", "hired"])?;
+            let html = reports::req2_html(&report);
+            let name = format!("departments-above-mean-{year}");
+            write_all(
+                &dir,
+                &name,
+                &serde_json::to_vec_pretty(&report)?,
+                &csv,
+                &html,
+            )?;
+            Ok(Rendered { report, csv, html })
+        })
+        .await?;
+        Ok(match negotiate(format.0, request) {
+            Format::Json => Req2Response::Json(Json(rendered.report)),
+            Format::Csv => Req2Response::Csv(PlainText(rendered.csv)),
+            Format::Html => Req2Response::Html(Html(rendered.html)),
+        })
+    }
+}
+
+fn default_year() -> i32 {
+    2021
+}
+
+/// `format` wins; else the first of `text/csv` or `text/html` in `Accept`;
+/// else JSON.
+fn negotiate(format: Option<Format>, request: &Request) -> Format {
+    if let Some(format) = format {
+        return format;
+    }
+    let accept = request
+        .headers()
+        .get(poem::http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let position = |kind: &str| accept.find(kind);
+    match (position("text/csv"), position("text/html")) {
+        (Some(csv), Some(html)) if html < csv => Format::Html,
+        (Some(_), _) => Format::Csv,
+        (None, Some(_)) => Format::Html,
+        (None, None) => Format::Json,
+    }
+}
+
+fn write_all(
+    dir: &std::path::Path,
+    name: &str,
+    json: &[u8],
+    csv: &str,
+    html: &str,
+) -> anyhow::Result<()> {
+    reports::write_atomically(dir, &format!("{name}.json"), json)?;
+    reports::write_atomically(dir, &format!("{name}.csv"), csv.as_bytes())?;
+    reports::write_atomically(dir, &format!("{name}.html"), html.as_bytes())
+}
+
+/// CPU-heavy work off the async workers, inside the request's span.
+async fn spawn_blocking_in_span<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(anyhow::Error::new)?
+        .map_err(ApiError::internal)
+}

@@ -1,0 +1,245 @@
+use crate::helpers::{
+    Engine, TestApp, challenge_fixture, employee, spawn_app, spawn_app_with_data,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A small dataset where the answers are known by hand: names that sort
+/// differently under a case-insensitive collation, a department with no
+/// hires, ties, empty quarters, offsets that move a hire across a quarter
+/// or a year in UTC, and hires in 2020 and 2022.
+async fn hand_built(engine: Engine) -> TestApp {
+    let app = spawn_app(engine).await;
+    app.post_csv(
+        "departments",
+        "1,sales\n2,Sales\n3,Ångström\n4,Zero\n5,apple\n",
+    )
+    .await;
+    app.post_csv("jobs", "1,b-job\n2,A-job\n").await;
+    let rows = json!([
+        employee(1, "e1", "2021-01-05T10:00:00Z", 2, 2),
+        employee(2, "e2", "2021-03-31T23:30:00-02:00", 2, 2),
+        employee(3, "e3", "2021-07-01T00:00:00Z", 1, 1),
+        employee(4, "e4", "2021-12-31T23:59:59Z", 1, 1),
+        employee(5, "e5", "2021-12-31T23:30:00-01:00", 1, 1),
+        employee(6, "e6", "2021-10-10T10:10:10Z", 3, 1),
+        employee(7, "e7", "2021-02-02T00:00:00Z", 5, 1),
+        employee(8, "e8", "2021-02-03T00:00:00Z", 5, 1),
+        employee(9, "e9", "2021-05-05T00:00:00Z", 5, 1),
+        employee(10, "e10", "2020-12-31T23:59:59Z", 2, 2),
+        employee(11, "e11", "2022-01-01T00:00:00Z", 2, 2),
+        employee(12, "e12", "2021-01-01T00:30:00+01:00", 2, 2),
+        employee(13, "e13", "2021-06-06T06:06:06Z", 2, 1),
+    ]);
+    let (_, body) = app.post_json("employees", &rows).await;
+    assert_eq!(body["inserted"], 13, "{body}");
+    app
+}
+
+async fn get_text(app: &TestApp, path: &str, accept: Option<&str>) -> (u16, String, String) {
+    let mut request = app.http.get(app.url(path));
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
+engine_tests! {
+    async fn req1_counts_hires_per_pair_and_utc_quarter_in_code_point_order(engine) {
+        let app = hand_built(engine).await;
+
+        let (status, body) = app.get("/api/v1/reports/hires-by-quarter?year=2021").await;
+
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, json!({"year": 2021, "rows": [
+            {"department": "Sales", "job": "A-job", "q1": 1, "q2": 1, "q3": 0, "q4": 0},
+            {"department": "Sales", "job": "b-job", "q1": 0, "q2": 1, "q3": 0, "q4": 0},
+            {"department": "apple", "job": "b-job", "q1": 2, "q2": 1, "q3": 0, "q4": 0},
+            {"department": "sales", "job": "b-job", "q1": 0, "q2": 0, "q3": 1, "q4": 1},
+            {"department": "Ångström", "job": "b-job", "q1": 0, "q2": 0, "q3": 0, "q4": 1},
+        ]}));
+        let (_, csv_type, csv) = get_text(&app, "/api/v1/reports/hires-by-quarter?year=2021&format=csv", None).await;
+        assert!(csv_type.starts_with("text/csv"), "{csv_type}");
+        assert_eq!(csv, "department,job,Q1,Q2,Q3,Q4\nSales,A-job,1,1,0,0\nSales,b-job,0,1,0,0\napple,b-job,2,1,0,0\nsales,b-job,0,0,1,1\nÅngström,b-job,0,0,0,1\n");
+        let (_, other_year) = app.get("/api/v1/reports/hires-by-quarter?year=2022").await;
+        assert_eq!(other_year["rows"], json!([{"department": "Sales", "job": "A-job", "q1": 1, "q2": 0, "q3": 0, "q4": 0},
+                                               {"department": "sales", "job": "b-job", "q1": 1, "q2": 0, "q3": 0, "q4": 0}]));
+        let (_, empty) = app.get("/api/v1/reports/hires-by-quarter?year=1999").await;
+        assert_eq!(empty, json!({"year": 1999, "rows": []}));
+    }
+
+    async fn req2_lists_departments_above_the_mean_of_all_departments(engine) {
+        let app = hand_built(engine).await;
+
+        let (status, body) = app.get("/api/v1/reports/departments-above-mean").await;
+
+        assert_eq!(status, 200, "{body}");
+        // 2021: sales 2, Sales 3, Ångström 1, Zero 0, apple 3 -> mean 9 / 5.
+        assert_eq!(body, json!({"year": 2021, "mean": 1.8, "rows": [
+            {"id": 2, "department": "Sales", "hired": 3},
+            {"id": 5, "department": "apple", "hired": 3},
+            {"id": 1, "department": "sales", "hired": 2},
+        ]}));
+        let (_, _, csv) = get_text(&app, "/api/v1/reports/departments-above-mean?format=csv", None).await;
+        assert_eq!(csv, "id,department,hired\n2,Sales,3\n5,apple,3\n1,sales,2\n");
+    }
+
+    async fn formats_are_negotiated_and_every_request_writes_the_three_files(engine) {
+        let app = hand_built(engine).await;
+        let path = "/api/v1/reports/departments-above-mean?year=2021";
+
+        let (_, csv_type, _) = get_text(&app, path, Some("text/csv")).await;
+        let (_, html_type, html) = get_text(&app, path, Some("text/html,application/xhtml+xml")).await;
+        let (_, json_type, _) = get_text(&app, path, Some("application/json")).await;
+        let (_, forced, _) = get_text(&app, &format!("{path}&format=json"), Some("text/html")).await;
+
+        assert!(csv_type.starts_with("text/csv"), "{csv_type}");
+        assert!(html_type.starts_with("text/html"), "{html_type}");
+        assert!(json_type.starts_with("application/json"), "{json_type}");
+        assert!(forced.starts_with("application/json"), "{forced}");
+        assert!(html.contains("Departments above the mean, 2021") && html.contains("<td>apple</td>"));
+        let dir = app.shared_dir.path().join("reports");
+        for ext in ["json", "csv", "html"] {
+            let file = dir.join(format!("departments-above-mean-2021.{ext}"));
+            assert!(file.is_file(), "{}", file.display());
+        }
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("departments-above-mean-2021.json")).unwrap()).unwrap();
+        assert_eq!(saved["rows"][0]["department"], "Sales");
+        app.get("/api/v1/reports/hires-by-quarter?year=2020").await;
+        assert!(dir.join("hires-by-quarter-2020.html").is_file());
+    }
+
+    async fn bad_report_parameters_are_json_400s(engine) {
+        let app = spawn_app(engine).await;
+        for path in [
+            "/api/v1/reports/hires-by-quarter?year=1899",
+            "/api/v1/reports/hires-by-quarter?year=2101",
+            "/api/v1/reports/hires-by-quarter?year=twenty",
+            "/api/v1/reports/departments-above-mean?format=xml",
+            "/api/v1/reports/departments-above-mean?year=",
+        ] {
+            let (status, body) = app.get(path).await;
+            assert_eq!((status, body["code"].as_str()), (400, Some("invalid_parameter")), "{path}: {body}");
+        }
+        let (status, body) = app.get("/api/v1/reports/departments-above-mean").await;
+        assert_eq!((status, body), (200, json!({"year": 2021, "mean": 0.0, "rows": []})));
+    }
+
+    async fn req2_of_the_challenge_dataset_matches_an_independent_count(engine) {
+        let app = spawn_app_with_data(engine, |dir| {
+            for name in ["departments.csv", "jobs.csv", "employees.csv"] {
+                std::fs::copy(challenge_fixture().join(name), dir.join(name)).unwrap();
+            }
+        })
+        .await;
+
+        let (status, body) = app.get("/api/v1/reports/departments-above-mean?year=2021").await;
+
+        assert_eq!(status, 200, "{body}");
+        let expected = independent_req2(&challenge_fixture(), 2021);
+        let got: Vec<(i64, String, i64)> = body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].as_i64().unwrap(), r["department"].as_str().unwrap().to_owned(), r["hired"].as_i64().unwrap()))
+            .collect();
+        assert!(!got.is_empty());
+        assert_eq!(got, expected);
+    }
+}
+
+/// req2 computed straight from the CSV files, without the service: complete
+/// rows only, UTC year, mean over all departments.
+fn independent_req2(dir: &Path, year: i32) -> Vec<(i64, String, i64)> {
+    let read = |name: &str| -> Vec<Vec<String>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_path(dir.join(name))
+            .unwrap();
+        reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    };
+    let departments: BTreeMap<i64, String> = read("departments.csv")
+        .into_iter()
+        .map(|r| (r[0].parse().unwrap(), r[1].clone()))
+        .collect();
+    let mut hired: BTreeMap<i64, i64> = departments.keys().map(|id| (*id, 0)).collect();
+    for row in read("employees.csv") {
+        if row.len() != 5 || row.iter().any(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let date = chrono::DateTime::parse_from_rfc3339(&row[2])
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        if chrono::Datelike::year(&date) == year {
+            *hired.get_mut(&row[3].parse().unwrap()).unwrap() += 1;
+        }
+    }
+    let mean = hired.values().sum::<i64>() as f64 / hired.len() as f64;
+    let mut rows: Vec<(i64, String, i64)> = hired
+        .iter()
+        .filter(|(_, n)| **n as f64 > mean)
+        .map(|(id, n)| (*id, departments[id].clone(), *n))
+        .collect();
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    rows
+}
+
+/// Loads each report page in headless Chromium with the network cut off and
+/// checks that plotly drew the chart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_pages_render_offline_in_headless_chromium() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        Path::new(&chromium).exists(),
+        "no Chromium at {chromium}; run scripts/ensure-chromium.sh"
+    );
+    let app = hand_built(Engine::Sqlite).await;
+    for path in [
+        "/api/v1/reports/hires-by-quarter?format=html",
+        "/api/v1/reports/departments-above-mean?format=html",
+    ] {
+        let (status, _, html) = get_text(&app, path, None).await;
+        assert_eq!(status, 200);
+        let page = app.shared_dir.path().join("page.html");
+        std::fs::write(&page, html).unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                // Every connection goes to a closed port: the page must not need one.
+                "--proxy-server=http://127.0.0.1:9",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap();
+        let dom = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            dom.contains("<svg class=\"main-svg\""),
+            "{path}: no chart drawn; stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
