@@ -50,7 +50,7 @@ pub fn req1_html(report: &Req1) -> String {
             )
             .y_axis(Axis::new().title(Title::with_text("Department · job")))
             .height(height)
-            .margin(Margin::new().left(320)),
+            .margin(Margin::new().left(320).top(140)),
     );
     let mut table = String::from(
         "<table><thead><tr><th>Department</th><th>Job</th><th>Q1</th><th>Q2</th><th>Q3</th><th>Q4</th></tr></thead><tbody>",
