@@ -43,7 +43,12 @@ impl Application {
             }
         };
 
-        load::load_all(&db, &rejects, &config.data_dir).await?;
+        let loads = load::load_all(&db, &rejects, &config.data_dir).await?;
+        if loads.iter().any(|load| load.loaded_now) {
+            db.analyze()
+                .await
+                .context("cannot analyze the loaded tables")?;
+        }
 
         let state = Arc::new(AppState {
             db,

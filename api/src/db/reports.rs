@@ -1,6 +1,8 @@
 //! The two reports' aggregations, pushed down to SQL. Dates are UTC text
 //! (`YYYY-MM-DDTHH:MM:SSZ`), so a year and its quarters are text ranges: the
-//! same SQL on both engines, and the `hiring_date` index applies.
+//! same SQL on both engines. Employees are aggregated first, in a derived
+//! table the covering `(hiring_date, department_id, job_id)` index answers
+//! alone; names are joined to the few aggregate rows after.
 
 use sqlx::AnyConnection;
 
@@ -40,15 +42,16 @@ pub async fn hires_by_quarter(
 ) -> sqlx::Result<Vec<QuarterCount>> {
     let [start, q2, q3, q4, end] = bounds(year);
     sqlx::query_as(
-        "SELECT d.department_name AS department, j.job_name AS job, \
-                CASE WHEN e.hiring_date < ? THEN 1 WHEN e.hiring_date < ? THEN 2 \
-                     WHEN e.hiring_date < ? THEN 3 ELSE 4 END AS quarter, \
-                COUNT(*) AS hired \
-         FROM employees e \
-         JOIN departments d ON d.department_id = e.department_id \
-         JOIN jobs j ON j.job_id = e.job_id \
-         WHERE e.hiring_date >= ? AND e.hiring_date < ? \
-         GROUP BY d.department_id, d.department_name, j.job_id, j.job_name, quarter",
+        "SELECT d.department_name AS department, j.job_name AS job, h.quarter, h.hired \
+         FROM (SELECT department_id, job_id, \
+                      CASE WHEN hiring_date < ? THEN 1 WHEN hiring_date < ? THEN 2 \
+                           WHEN hiring_date < ? THEN 3 ELSE 4 END AS quarter, \
+                      COUNT(*) AS hired \
+               FROM employees \
+               WHERE hiring_date >= ? AND hiring_date < ? \
+               GROUP BY department_id, job_id, quarter) h \
+         JOIN departments d ON d.department_id = h.department_id \
+         JOIN jobs j ON j.job_id = h.job_id",
     )
     .bind(q2)
     .bind(q3)
@@ -67,11 +70,12 @@ pub async fn hires_by_department(
     let [start, _, _, _, end] = bounds(year);
     sqlx::query_as(
         "SELECT d.department_id AS id, d.department_name AS department, \
-                COUNT(e.employee_id) AS hired \
+                COALESCE(h.hired, 0) AS hired \
          FROM departments d \
-         LEFT JOIN employees e ON e.department_id = d.department_id \
-              AND e.hiring_date >= ? AND e.hiring_date < ? \
-         GROUP BY d.department_id, d.department_name",
+         LEFT JOIN (SELECT department_id, COUNT(*) AS hired \
+                    FROM employees \
+                    WHERE hiring_date >= ? AND hiring_date < ? \
+                    GROUP BY department_id) h ON h.department_id = d.department_id",
     )
     .bind(start)
     .bind(end)

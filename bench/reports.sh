@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Latency of both reports per format on N generated employees, on SQLite and
+# MariaDB (the historical load fills the tables first; not timed here).
+#
+#   bench/reports.sh [ROWS ...]      default: 100000 1000000
+#
+# Prints Markdown table rows: the best of 5 requests, in milliseconds.
+set -euo pipefail
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+port=18434
+
+echo "| engine | rows | report | format | best of 5, ms |"
+echo "|---|---|---|---|---|"
+for rows in "${sizes[@]}"; do
+  "$gen" "$work/data-$rows" "$rows" 2>/dev/null
+  for engine in sqlite mariadb; do
+    if [[ $engine == sqlite ]]; then
+      url="sqlite://$work/$engine-$rows.db?mode=rwc"
+    else
+      sql -e "DROP DATABASE IF EXISTS bench_reports; CREATE DATABASE bench_reports CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+      url=$mysql_url/bench_reports
+    fi
+    # First start: the historical load. Second: the measured service, once
+    # the database has finished the load's background work.
+    for data in "$work/data-$rows" "$work/none"; do
+      [[ -n ${pid:-} ]] && { kill -INT "$pid"; wait "$pid" || true; sleep 5; }
+      DATABASE_URL=$url SHARED_DIR=$work/shared DATA_DIR=$data \
+        API_TOKEN=bench API_ADDR=127.0.0.1:$port RUST_LOG=warn "$api" >"$work/api.log" 2>&1 &
+      pid=$!
+      until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
+        kill -0 "$pid" 2>/dev/null || { cat "$work/api.log" >&2; exit 1; }
+        sleep 0.1
+      done
+    done
+    for report in hires-by-quarter departments-above-mean; do
+      for format in json csv html; do
+        best=999999
+        for _ in 1 2 3 4 5; do
+          ms=$(curl -fsS -o /dev/null -w '%{time_total}' \
+            "http://127.0.0.1:$port/api/v1/reports/$report?year=2021&format=$format" |
+            awk '{ printf "%.0f", $1 * 1000 }')
+          ((ms < best)) && best=$ms
+        done
+        echo "| $engine | $rows | $report | $format | $best |"
+      done
+    done
+    kill -INT "$pid"
+    wait "$pid" || true
+    pid=
+  done
+done
