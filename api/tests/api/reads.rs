@@ -110,6 +110,30 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
 
     let (status, spec) = app.get("/openapi.json").await;
     assert_eq!(status, 200);
+    let mut operations: Vec<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|path| path.as_object().unwrap().values())
+        .map(|operation| operation["operationId"].as_str().unwrap())
+        .collect();
+    operations.sort_unstable();
+    assert_eq!(
+        operations,
+        [
+            "create_backup",
+            "get_row",
+            "health",
+            "insert_rows",
+            "list_backups",
+            "list_rows",
+            "list_tables",
+            "ready",
+            "report_departments_above_mean",
+            "report_hires_by_quarter",
+            "restore_backup",
+        ]
+    );
     insta::assert_json_snapshot!("openapi", spec);
 }
 
