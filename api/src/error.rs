@@ -144,6 +144,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Lets middleware and extractors fail with an `ApiError`; it is rendered
+/// by [`render_poem_error`].
+impl From<ApiError> for poem::Error {
+    fn from(err: ApiError) -> poem::Error {
+        let status = err.status();
+        poem::Error::new(err, status)
+    }
+}
+
 const DOCUMENTED: [(u16, &str); 9] = [
     (
         400,

@@ -167,13 +167,6 @@ async fn log_request<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Resul
     Ok(response)
 }
 
-impl From<ApiError> for poem::Error {
-    fn from(err: ApiError) -> poem::Error {
-        let status = err.status();
-        poem::Error::new(err, status)
-    }
-}
-
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
