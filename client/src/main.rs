@@ -1,13 +1,16 @@
 //! Command-line client for the hiring-data migration service.
-//!
-//! This first version checks the service; the data commands (add-records,
-//! backup, restore, req1, req2, get) arrive with their issue.
 
-use anyhow::Context;
-use clap::{Parser, Subcommand};
+mod api;
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use commands::reports::Report;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Drive the hiring-data migration service from the command line.
+/// Drive the hiring-data migration service: load CSVs, back tables up,
+/// restore them, and read the hiring reports.
 #[derive(Debug, Parser)]
 #[command(name = "client", version, about)]
 struct Cli {
@@ -20,16 +23,115 @@ struct Cli {
     )]
     url: String,
 
+    /// Bearer token for commands that change data; else read from
+    /// `$SHARED_DIR/secrets/api-token`.
+    #[arg(long, env = "API_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
+
+    /// The folder shared with the API (incoming/, secrets/).
+    #[arg(long, env = "SHARED_DIR", default_value = "var/shared", global = true)]
+    shared_dir: PathBuf,
+
+    /// Print only data and errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Print more about what happens.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+
     #[command(subcommand)]
     command: Command,
 }
 
+/// The tables of the service.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TableArg {
+    Departments,
+    Jobs,
+    Employees,
+}
+
+impl TableArg {
+    fn name(self) -> &'static str {
+        match self {
+            TableArg::Departments => "departments",
+            TableArg::Jobs => "jobs",
+            TableArg::Employees => "employees",
+        }
+    }
+}
+
+/// A table, or every table.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BackupTarget {
+    Departments,
+    Jobs,
+    Employees,
+    All,
+}
+
+/// How a report is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// An aligned table.
+    Table,
+    Json,
+    Csv,
+    /// The page with the chart.
+    Html,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check that the API is up and its database ready.
-    Health,
+    /// Send a headerless CSV to a table in batches of 1000 rows.
+    ///
+    /// Rows the API rejects are written, with their reason, to
+    /// FILE.rejects.jsonl (or --rejects).
+    AddRecords {
+        table: TableArg,
+        /// The CSV, or `-` for standard input [default: $SHARED_DIR/incoming/<table>.csv].
+        file: Option<PathBuf>,
+        /// Where to write the rejected rows.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+    /// Back a table (or all) up to a new Avro file on the server.
+    Backup { target: BackupTarget },
+    /// List a table's backups, newest first.
+    Backups { table: TableArg },
+    /// Replace a table's rows with a backup's (the newest by default).
+    Restore {
+        table: TableArg,
+        /// The backup's name, from `backups`.
+        #[arg(long)]
+        backup: Option<String>,
+        /// Confirm: the table's current rows are replaced.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Report req1: hires per department and job in each quarter.
+    Req1(ReportArgs),
+    /// Report req2: departments that hired more than the mean.
+    Req2(ReportArgs),
+    /// Print one row.
+    Get { table: TableArg, id: i64 },
     /// List the tables with their row counts.
     Tables,
+    /// Check that the API is up and its database ready.
+    Health,
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// The year.
+    #[arg(long, default_value_t = 2021)]
+    year: i32,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -45,27 +147,82 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let http = reqwest::Client::new();
-    let base = cli.url.trim_end_matches('/');
-    let path = match cli.command {
-        Command::Health => "/ready",
-        Command::Tables => "/api/v1/tables",
-    };
-    let response = http
-        .get(format!("{base}{path}"))
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the API at {base} (set --url or API_URL)"))?;
-    let status = response.status();
-    let body: serde_json::Value = response
-        .json()
-        .await
-        .context("the API answered with something that is not JSON")?;
-    if !status.is_success() {
-        let message = body["message"].as_str().unwrap_or("no message");
-        anyhow::bail!("the API answered {status}: {message}");
+    let api = api::Api::new(&cli.url, cli.token.clone(), &cli.shared_dir)?;
+    match cli.command {
+        Command::AddRecords {
+            table,
+            file,
+            rejects,
+        } => {
+            let source = file.unwrap_or_else(|| {
+                commands::add_records::default_source(&cli.shared_dir, table.name())
+            });
+            if cli.verbose {
+                eprintln!(
+                    "sending {} to {} at {}",
+                    source.display(),
+                    table.name(),
+                    cli.url
+                );
+            }
+            let summary = commands::add_records::run(
+                &api,
+                commands::add_records::Options {
+                    table: table.name(),
+                    source,
+                    rejects,
+                    quiet: cli.quiet,
+                },
+            )
+            .await?;
+            println!(
+                "{}: {} rows read, {} inserted, {} rejected",
+                table.name(),
+                summary.read,
+                summary.inserted,
+                summary.rejected
+            );
+            if let Some(file) = summary.rejects_file {
+                println!("rejected rows and their reasons: {}", file.display());
+            }
+        }
+        Command::Backup { target } => {
+            let name = match target {
+                BackupTarget::Departments => "departments",
+                BackupTarget::Jobs => "jobs",
+                BackupTarget::Employees => "employees",
+                BackupTarget::All => "all",
+            };
+            commands::backups::backup(&api, name).await?;
+        }
+        Command::Backups { table } => commands::backups::list(&api, table.name()).await?,
+        Command::Restore { table, backup, yes } => {
+            commands::backups::restore(&api, table.name(), backup.as_deref(), yes).await?;
+        }
+        Command::Req1(args) => {
+            commands::reports::run(
+                &api,
+                Report::Req1,
+                args.year,
+                args.format,
+                args.output.as_deref(),
+            )
+            .await?;
+        }
+        Command::Req2(args) => {
+            commands::reports::run(
+                &api,
+                Report::Req2,
+                args.year,
+                args.format,
+                args.output.as_deref(),
+            )
+            .await?;
+        }
+        Command::Get { table, id } => commands::rows::get(&api, table.name(), id).await?,
+        Command::Tables => commands::rows::tables(&api).await?,
+        Command::Health => commands::rows::health(&api).await?,
     }
-    println!("{}", serde_json::to_string_pretty(&body)?);
     Ok(())
 }
 

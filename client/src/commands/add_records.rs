@@ -1,0 +1,221 @@
+//! `add-records`: stream a CSV of any size to the API in batches of 1000.
+
+use crate::api::{Api, Failure};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Value, json};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const BATCH: usize = 1000;
+const ATTEMPTS: u32 = 4;
+
+/// What happened to the file.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub read: u64,
+    pub inserted: u64,
+    pub rejected: u64,
+    pub rejects_file: Option<PathBuf>,
+}
+
+pub struct Options<'a> {
+    pub table: &'a str,
+    /// The CSV; `-` for standard input.
+    pub source: PathBuf,
+    /// Where rejected rows go; next to the source by default.
+    pub rejects: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// One row of the batch being built: its line in the source and its text.
+struct Pending {
+    line: u64,
+    raw: String,
+}
+
+pub async fn run(api: &Api, options: Options<'_>) -> anyhow::Result<Summary> {
+    api.has_token()?;
+    let stdin = options.source.as_os_str() == "-";
+    let (input, size): (Box<dyn Read>, Option<u64>) = if stdin {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        let file = File::open(&options.source)
+            .with_context(|| format!("cannot open {}", options.source.display()))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
+    };
+    let rejects_path = options.rejects.clone().unwrap_or_else(|| {
+        if stdin {
+            PathBuf::from(format!("{}.rejects.jsonl", options.table))
+        } else {
+            let mut path = options.source.clone().into_os_string();
+            path.push(".rejects.jsonl");
+            PathBuf::from(path)
+        }
+    });
+
+    let progress = progress_bar(size, options.quiet);
+    let plain_lines = !options.quiet && !std::io::stderr().is_terminal();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 16, input));
+    let mut record = csv::ByteRecord::new();
+    let mut summary = Summary::default();
+    let mut rejects: Option<BufWriter<File>> = None;
+    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
+    let mut number = 0;
+    loop {
+        let more = reader
+            .read_byte_record(&mut record)
+            .with_context(|| format!("cannot read {}", options.source.display()))?;
+        if more {
+            let line = record.position().map_or(summary.read + 1, |p| p.line());
+            summary.read += 1;
+            if record
+                .iter()
+                .all(|field| std::str::from_utf8(field).is_ok())
+            {
+                batch.push(Pending {
+                    line,
+                    raw: csv_line(&record),
+                });
+            } else {
+                // The API takes UTF-8 only: refuse the row here, whole.
+                summary.rejected += 1;
+                let reject = json!({
+                    "line": line,
+                    "code": "invalid_encoding",
+                    "message": "the record is not valid UTF-8",
+                    "raw": csv_line(&record),
+                });
+                writeln!(open_rejects(&mut rejects, &rejects_path)?, "{reject}")?;
+            }
+        }
+        if batch.len() == BATCH || (!more && !batch.is_empty()) {
+            number += 1;
+            let result = send(api, options.table, &batch, &progress).await?;
+            let inserted = result["inserted"].as_u64().unwrap_or(0);
+            let errors = result["errors"].as_array().cloned().unwrap_or_default();
+            summary.inserted += inserted;
+            summary.rejected += errors.len() as u64;
+            for error in &errors {
+                let index = error["row"].as_u64().unwrap_or(0) as usize;
+                let pending = batch.get(index);
+                let line = json!({
+                    "line": pending.map(|p| p.line),
+                    "id": error["id"],
+                    "field": error["field"],
+                    "code": error["code"],
+                    "message": error["message"],
+                    "raw": pending.map(|p| p.raw.as_str()),
+                });
+                writeln!(open_rejects(&mut rejects, &rejects_path)?, "{line}")?;
+            }
+            if plain_lines {
+                eprintln!(
+                    "batch {number}: {} rows, {inserted} inserted, {} rejected",
+                    batch.len(),
+                    errors.len()
+                );
+            }
+            batch.clear();
+            progress.set_position(reader.position().byte());
+            progress.set_message(format!(
+                "{} inserted, {} rejected",
+                summary.inserted, summary.rejected
+            ));
+        }
+        if !more {
+            break;
+        }
+    }
+    progress.finish_and_clear();
+    if let Some(mut out) = rejects {
+        out.flush()?;
+        summary.rejects_file = Some(rejects_path);
+    }
+    Ok(summary)
+}
+
+/// The rejects file, created on the first reject.
+fn open_rejects<'a>(
+    rejects: &'a mut Option<BufWriter<File>>,
+    path: &Path,
+) -> anyhow::Result<&'a mut BufWriter<File>> {
+    if rejects.is_none() {
+        let file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        *rejects = Some(BufWriter::new(file));
+    }
+    Ok(rejects.as_mut().expect("just opened"))
+}
+
+/// Posts one batch, retrying when the API could not be reached. A retry of a
+/// batch the API did store comes back as `duplicate_id` rows: never doubled.
+async fn send(
+    api: &Api,
+    table: &str,
+    batch: &[Pending],
+    progress: &ProgressBar,
+) -> anyhow::Result<Value> {
+    let mut body = Vec::with_capacity(batch.len() * 64);
+    for row in batch {
+        body.extend_from_slice(row.raw.as_bytes());
+        body.push(b'\n');
+    }
+    let mut attempt = 1;
+    loop {
+        match api
+            .post_csv(&format!("/api/v1/tables/{table}/rows"), body.clone())
+            .await
+        {
+            Ok(result) => return Ok(result),
+            Err(Failure::Transient(message)) if attempt < ATTEMPTS => {
+                let wait = Duration::from_secs(1 << (attempt - 1));
+                progress.suspend(|| eprintln!("{message}; retrying in {}s", wait.as_secs()));
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(failure) => return Err(failure.into()),
+        }
+    }
+}
+
+fn progress_bar(size: Option<u64>, quiet: bool) -> ProgressBar {
+    let bar = match size {
+        Some(size) => ProgressBar::new(size).with_style(
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
+                .expect("a valid template"),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {bytes} {msg}").expect("a valid template"),
+        ),
+    };
+    if quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// The record as one CSV line, quoted as needed.
+fn csv_line(record: &csv::ByteRecord) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let _ = writer.write_byte_record(record);
+    let mut bytes = writer.into_inner().unwrap_or_default();
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Where `add-records` reads when no file is given: the shared volume's
+/// `incoming/` folder (the `docker cp` flow).
+pub fn default_source(shared_dir: &Path, table: &str) -> PathBuf {
+    shared_dir.join("incoming").join(format!("{table}.csv"))
+}

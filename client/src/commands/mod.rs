@@ -1,0 +1,4 @@
+pub mod add_records;
+pub mod backups;
+pub mod reports;
+pub mod rows;
