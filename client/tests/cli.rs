@@ -1,0 +1,339 @@
+//! End-to-end: the real `client` binary against the real API on port 0.
+
+use api::config::{Config, LogFormat, Secret};
+use api::startup::Application;
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+use tempfile::TempDir;
+
+const TOKEN: &str = "cli-token";
+
+struct Server {
+    url: String,
+    shared: TempDir,
+    _data: TempDir,
+    _db: TempDir,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Starts the API on SQLite with the given historical files.
+fn server(write_data: impl FnOnce(&Path)) -> Server {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (db, data, shared) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    write_data(data.path());
+    let config = Config {
+        database_url: Some(Secret::new(format!(
+            "sqlite://{}?mode=rwc",
+            db.path().join("t.db").display()
+        ))),
+        api_addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data.path().to_owned(),
+        shared_dir: shared.path().to_owned(),
+        api_token: Some(Secret::new(TOKEN)),
+        reads_need_token: false,
+        log_format: LogFormat::Text,
+        max_body_bytes: 8 * 1024 * 1024,
+    };
+    let app = runtime.block_on(Application::build(config)).unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    runtime.spawn(app.run_until(std::future::pending()));
+    Server {
+        url,
+        shared,
+        _data: data,
+        _db: db,
+        runtime,
+    }
+}
+
+fn references(dir: &Path) {
+    std::fs::write(dir.join("departments.csv"), "1,Sales\n2,Ops\n3,R&D\n").unwrap();
+    std::fs::write(dir.join("jobs.csv"), "1,Dev\n2,Manager\n").unwrap();
+}
+
+impl Server {
+    fn client(&self) -> Command {
+        let mut command = Command::cargo_bin("client").unwrap();
+        command
+            .env_clear()
+            .env("API_URL", &self.url)
+            .env("API_TOKEN", TOKEN)
+            .env("SHARED_DIR", self.shared.path());
+        command
+    }
+
+    fn api_json(&self, path: &str) -> serde_json::Value {
+        let url = format!("{}{path}", self.url);
+        self.runtime
+            .block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+    }
+}
+
+#[test]
+fn add_records_sends_2500_rows_in_three_batches_and_writes_the_rejects() {
+    let server = server(references);
+    let dir = tempfile::tempdir().unwrap();
+    let csv: String = (1..=2500)
+        .map(|i| match i % 250 {
+            0 => format!("{i},,2021-01-01T00:00:00Z,1,1\n"),
+            1 => format!("{i},Bad Date {i},yesterday,1,1\n"),
+            _ => format!(
+                "{i},\"Person, {i}\",2021-0{}-01T00:00:00Z,{},{}\n",
+                1 + i % 9,
+                1 + i % 3,
+                1 + i % 2
+            ),
+        })
+        .collect();
+    let file = dir.path().join("employees.csv");
+    std::fs::write(&file, csv).unwrap();
+
+    server
+        .client()
+        .args(["add-records", "employees"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "employees: 2500 rows read, 2480 inserted, 20 rejected",
+        ))
+        .stderr(predicate::str::contains("batch 3: 500 rows"));
+
+    let rejects = std::fs::read_to_string(dir.path().join("employees.csv.rejects.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = rejects
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 20);
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(lines[0]["code"], "invalid_datetime");
+    assert_eq!(lines[1]["line"], 250);
+    assert_eq!(lines[1]["code"], "missing_field");
+    assert_eq!(lines[1]["raw"], "250,,2021-01-01T00:00:00Z,1,1");
+    assert_eq!(server.api_json("/api/v1/tables")["tables"][2]["rows"], 2480);
+
+    // Sending the same file again stores nothing twice.
+    server
+        .client()
+        .args(["add-records", "employees", "--quiet"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 inserted, 2500 rejected"));
+    assert_eq!(server.api_json("/api/v1/tables")["tables"][2]["rows"], 2480);
+}
+
+#[test]
+fn add_records_reads_the_shared_incoming_folder_and_standard_input() {
+    let server = server(|_| {});
+    std::fs::create_dir_all(server.shared.path().join("incoming")).unwrap();
+    std::fs::write(
+        server.shared.path().join("incoming/jobs.csv"),
+        "1,Dev\n2,Ops\n",
+    )
+    .unwrap();
+
+    server
+        .client()
+        .args(["add-records", "jobs"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 inserted"));
+    server
+        .client()
+        .args(["add-records", "jobs", "-"])
+        .write_stdin("3,QA\r\n4,\"Ops, Night\"")
+        .current_dir(server.shared.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 inserted, 0 rejected"));
+    assert_eq!(
+        server.api_json("/api/v1/tables/jobs/rows/4")["job_name"],
+        "Ops, Night"
+    );
+}
+
+#[test]
+fn reports_print_what_the_api_computes() {
+    let server = server(|dir| {
+        references(dir);
+        std::fs::write(
+            dir.join("employees.csv"),
+            "1,A,2021-01-01T00:00:00Z,1,1\n2,B,2021-05-01T00:00:00Z,1,2\n3,C,2021-05-01T00:00:00Z,2,1\n",
+        )
+        .unwrap();
+    });
+
+    let output = server
+        .client()
+        .args(["req1", "--format", "json"])
+        .output()
+        .unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        printed,
+        server.api_json("/api/v1/reports/hires-by-quarter?year=2021")
+    );
+    let output = server
+        .client()
+        .args(["req2", "--format", "json"])
+        .output()
+        .unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        printed,
+        server.api_json("/api/v1/reports/departments-above-mean?year=2021")
+    );
+
+    server.client().arg("req1").assert().success().stdout(
+        predicate::str::contains("Sales")
+            .and(predicate::str::contains("Manager"))
+            .and(predicate::str::contains("Q4")),
+    );
+    server
+        .client()
+        .args(["req2", "--format", "csv"])
+        .assert()
+        .success()
+        .stdout("id,department,hired\n1,Sales,2\n");
+    let out = tempfile::tempdir().unwrap();
+    let page = out.path().join("req2.html");
+    server
+        .client()
+        .args(["req2", "--format", "html", "--output"])
+        .arg(&page)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(page)
+            .unwrap()
+            .contains("<td>Sales</td>")
+    );
+}
+
+#[test]
+fn backup_list_and_restore_round_trip() {
+    let server = server(references);
+
+    server
+        .client()
+        .args(["backup", "all"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("jobs-"));
+    server
+        .client()
+        .args(["backups", "jobs"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".avro"));
+    server
+        .client()
+        .args(["add-records", "jobs", "-"])
+        .write_stdin("9,Temp\n")
+        .current_dir(server.shared.path())
+        .assert()
+        .success();
+    server
+        .client()
+        .args(["restore", "jobs"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--yes"));
+    server
+        .client()
+        .args(["restore", "jobs", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 rows (it had 3)"));
+    server
+        .client()
+        .args(["restore", "jobs", "--yes", "--backup", "../../etc/passwd"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("invalid_backup_name"));
+}
+
+#[test]
+fn failures_are_one_line_with_a_non_zero_exit() {
+    let server = server(references);
+    // (arguments, environment overrides, what the error says)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["tables"],
+            vec![("API_URL", "http://127.0.0.1:1")],
+            "cannot reach the API",
+        ),
+        (
+            vec!["backup", "jobs"],
+            vec![("API_TOKEN", "wrong")],
+            "403 forbidden",
+        ),
+        (
+            vec!["add-records", "jobs", "/nonexistent/jobs.csv"],
+            vec![],
+            "cannot open /nonexistent/jobs.csv",
+        ),
+        (vec!["get", "jobs", "99"], vec![], "404 not_found"),
+        (
+            vec!["req1", "--year", "1800"],
+            vec![],
+            "400 invalid_parameter",
+        ),
+        (
+            vec!["restore", "employees", "--yes"],
+            vec![],
+            "backup_not_found",
+        ),
+    ];
+    for (args, env, message) in cases {
+        let mut command = server.client();
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let assert = command
+            .args(&args)
+            .assert()
+            .failure()
+            .code(1)
+            .stderr(predicate::str::contains(message));
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(stderr.lines().count() <= 2, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    server
+        .client()
+        .args(["get", "robots", "1"])
+        .assert()
+        .failure()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'robots'"));
+    let mut no_token = server.client();
+    no_token.env_remove("API_TOKEN");
+    no_token
+        .args(["backup", "jobs"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("needs the API token"));
+}
+
+#[test]
+fn help_text_is_stable() {
+    let output = Command::cargo_bin("client")
+        .unwrap()
+        .env_clear()
+        .arg("--help")
+        .output()
+        .unwrap();
+    insta::assert_snapshot!("help", String::from_utf8(output.stdout).unwrap());
+}
