@@ -14,11 +14,19 @@ struct Server {
     shared: TempDir,
     _data: TempDir,
     _db: TempDir,
+    /// The MariaDB database to drop afterwards: (server URL, name).
+    mariadb: Option<(String, String)>,
     runtime: tokio::runtime::Runtime,
 }
 
 /// Starts the API on SQLite with the given historical files.
 fn server(write_data: impl FnOnce(&Path)) -> Server {
+    server_with(false, 0, write_data)
+}
+
+/// Starts the API on SQLite or on a fresh MariaDB database (the user
+/// `scripts/ensure-mariadb.sh` makes), on `port` (0: any).
+fn server_with(mariadb: bool, port: u16, write_data: impl FnOnce(&Path)) -> Server {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -30,12 +38,34 @@ fn server(write_data: impl FnOnce(&Path)) -> Server {
         tempfile::tempdir().unwrap(),
     );
     write_data(data.path());
+    let (database_url, mariadb) = if mariadb {
+        let server = std::env::var("TEST_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://hiring_test:hiring_test@127.0.0.1:3306".to_owned());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!("c_{}_{nanos}", std::process::id());
+        runtime.block_on(async {
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&server)
+                .await
+                .expect("MariaDB is up (scripts/ensure-mariadb.sh)");
+            let create =
+                format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        });
+        (format!("{server}/{name}"), Some((server, name)))
+    } else {
+        let file = db.path().join("t.db");
+        (format!("sqlite://{}?mode=rwc", file.display()), None)
+    };
     let config = Config {
-        database_url: Some(Secret::new(format!(
-            "sqlite://{}?mode=rwc",
-            db.path().join("t.db").display()
-        ))),
-        api_addr: "127.0.0.1:0".parse().unwrap(),
+        database_url: Some(Secret::new(database_url)),
+        api_addr: format!("127.0.0.1:{port}").parse().unwrap(),
         data_dir: data.path().to_owned(),
         shared_dir: shared.path().to_owned(),
         api_token: Some(Secret::new(TOKEN)),
@@ -51,7 +81,25 @@ fn server(write_data: impl FnOnce(&Path)) -> Server {
         shared,
         _data: data,
         _db: db,
+        mariadb,
         runtime,
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.mariadb.take() {
+            self.runtime.block_on(async {
+                if let Ok(mut conn) =
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(&server).await
+                {
+                    let drop = format!("DROP DATABASE IF EXISTS {name}");
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        }
     }
 }
 
@@ -80,7 +128,16 @@ impl Server {
 
 #[test]
 fn add_records_sends_2500_rows_in_three_batches_and_writes_the_rejects() {
-    let server = server(references);
+    sends_2500_rows(false);
+}
+
+#[test]
+fn add_records_sends_2500_rows_in_three_batches_and_writes_the_rejects_on_mariadb() {
+    sends_2500_rows(true);
+}
+
+fn sends_2500_rows(mariadb: bool) {
+    let server = server_with(mariadb, 0, references);
     let dir = tempfile::tempdir().unwrap();
     let csv: String = (1..=2500)
         .map(|i| match i % 250 {
@@ -336,4 +393,35 @@ fn help_text_is_stable() {
         .output()
         .unwrap();
     insta::assert_snapshot!("help", String::from_utf8(output.stdout).unwrap());
+}
+
+#[test]
+fn add_records_retries_while_the_api_is_not_up_yet() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.csv");
+    std::fs::write(&file, "1,Dev\n2,Ops\n").unwrap();
+    let mut client = Command::cargo_bin("client").unwrap();
+    client
+        .env_clear()
+        .env("API_URL", format!("http://127.0.0.1:{port}"))
+        .env("API_TOKEN", TOKEN)
+        .args(["add-records", "jobs"])
+        .arg(&file);
+    let running = std::thread::spawn(move || client.assert());
+
+    // The first attempt fails to connect; the server is up before the retries run out.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let server = server_with(false, port, |_| {});
+
+    running
+        .join()
+        .unwrap()
+        .success()
+        .stdout(predicate::str::contains("2 inserted, 0 rejected"))
+        .stderr(predicate::str::contains("retrying"));
+    assert_eq!(server.api_json("/api/v1/tables")["tables"][1]["rows"], 2);
 }
