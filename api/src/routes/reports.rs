@@ -85,19 +85,11 @@ impl ReportsApi {
             let mut conn = self.state.db.acquire().await?;
             db::hires_by_quarter(&mut conn, year).await?
         };
-        let dir = self.state.reports_dir.clone();
-        let rendered = spawn_blocking_in_span(move || -> anyhow::Result<Rendered<Req1>> {
+        let file = format!("hires-by-quarter-{year}");
+        let rendered = render(self.state.reports_dir.clone(), file, move || {
             let (report, mut frame) = reports::req1(year, &counts)?;
             let csv = reports::to_csv(&mut frame, &["department", "job", "Q1", "Q2", "Q3", "Q4"])?;
             let html = reports::req1_html(&report);
-            let name = format!("hires-by-quarter-{year}");
-            write_all(
-                &dir,
-                &name,
-                &serde_json::to_vec_pretty(&report)?,
-                &csv,
-                &html,
-            )?;
             Ok(Rendered { report, csv, html })
         })
         .await?;
@@ -135,19 +127,11 @@ impl ReportsApi {
             let mut conn = self.state.db.acquire().await?;
             db::hires_by_department(&mut conn, year).await?
         };
-        let dir = self.state.reports_dir.clone();
-        let rendered = spawn_blocking_in_span(move || -> anyhow::Result<Rendered<Req2>> {
+        let file = format!("departments-above-mean-{year}");
+        let rendered = render(self.state.reports_dir.clone(), file, move || {
             let (report, mut frame) = reports::req2(year, &counts)?;
             let csv = reports::to_csv(&mut frame, &["id", "department", "hired"])?;
             let html = reports::req2_html(&report);
-            let name = format!("departments-above-mean-{year}");
-            write_all(
-                &dir,
-                &name,
-                &serde_json::to_vec_pretty(&report)?,
-                &csv,
-                &html,
-            )?;
             Ok(Rendered { report, csv, html })
         })
         .await?;
@@ -183,25 +167,25 @@ fn negotiate(format: Option<Format>, request: &Request) -> Format {
     }
 }
 
-fn write_all(
-    dir: &std::path::Path,
-    name: &str,
-    json: &[u8],
-    csv: &str,
-    html: &str,
-) -> anyhow::Result<()> {
-    reports::write_atomically(dir, &format!("{name}.json"), json)?;
-    reports::write_atomically(dir, &format!("{name}.csv"), csv.as_bytes())?;
-    reports::write_atomically(dir, &format!("{name}.html"), html.as_bytes())
-}
-
-/// CPU-heavy work off the async workers, inside the request's span.
-async fn spawn_blocking_in_span<T: Send + 'static>(
-    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
+/// Shapes and renders a report on a blocking thread (inside the request's
+/// span), then writes its three renderings to `dir/<file>.{json,csv,html}`.
+async fn render<T: serde::Serialize + Send + 'static>(
+    dir: std::path::PathBuf,
+    file: String,
+    build: impl FnOnce() -> anyhow::Result<Rendered<T>> + Send + 'static,
+) -> Result<Rendered<T>, ApiError> {
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(work))
-        .await
-        .map_err(anyhow::Error::new)?
-        .map_err(ApiError::internal)
+    tokio::task::spawn_blocking(move || {
+        span.in_scope(|| -> anyhow::Result<Rendered<T>> {
+            let rendered = build()?;
+            let json = serde_json::to_vec_pretty(&rendered.report)?;
+            reports::write_atomically(&dir, &format!("{file}.json"), &json)?;
+            reports::write_atomically(&dir, &format!("{file}.csv"), rendered.csv.as_bytes())?;
+            reports::write_atomically(&dir, &format!("{file}.html"), rendered.html.as_bytes())?;
+            Ok(rendered)
+        })
+    })
+    .await
+    .map_err(anyhow::Error::new)?
+    .map_err(ApiError::internal)
 }
