@@ -15,6 +15,10 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL")]
     pub database_url: Option<Secret>,
 
+    /// A file holding DATABASE_URL (compose secrets); used when DATABASE_URL is unset.
+    #[arg(long, env = "DATABASE_URL_FILE", value_name = "DATABASE_URL_FILE")]
+    pub database_url_file: Option<PathBuf>,
+
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(
         long,
@@ -52,6 +56,15 @@ pub struct Config {
     #[arg(long, env = "READS_NEED_TOKEN", value_name = "READS_NEED_TOKEN")]
     pub reads_need_token: bool,
 
+    /// A file holding API_TOKEN (compose secrets); used when API_TOKEN is unset.
+    #[arg(long, env = "API_TOKEN_FILE", value_name = "API_TOKEN_FILE")]
+    pub api_token_file: Option<PathBuf>,
+
+    /// Check that the service at API_ADDR is ready, exit 0 or 1, and do
+    /// nothing else (a container health check that needs no curl).
+    #[arg(long)]
+    pub healthcheck: bool,
+
     /// Log format: `text` for people, `json` for collectors.
     #[arg(
         long,
@@ -73,6 +86,30 @@ pub struct Config {
 }
 
 impl Config {
+    /// Fills DATABASE_URL and API_TOKEN from their `*_FILE` variables when
+    /// they are not set directly.
+    pub fn read_secret_files(&mut self) -> anyhow::Result<()> {
+        fn read(path: &std::path::Path, variable: &str) -> anyhow::Result<Secret> {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                anyhow::anyhow!("{variable}: cannot read {}: {err}", path.display())
+            })?;
+            text.trim()
+                .parse::<Secret>()
+                .map_err(|err| anyhow::anyhow!("{variable}: {}: {err}", path.display()))
+        }
+        if self.database_url.is_none()
+            && let Some(path) = &self.database_url_file
+        {
+            self.database_url = Some(read(path, "DATABASE_URL_FILE")?);
+        }
+        if self.api_token.is_none()
+            && let Some(path) = &self.api_token_file
+        {
+            self.api_token = Some(read(path, "API_TOKEN_FILE")?);
+        }
+        Ok(())
+    }
+
     /// The database URL in effect (the SQLite default when none is set).
     pub fn database_url(&self) -> String {
         self.database_url.as_ref().map_or_else(
@@ -138,6 +175,45 @@ mod tests {
         assert!(err.to_string().contains("LOG_FORMAT"), "{err}");
         let err = Config::try_parse_from(["api", "--max-body-bytes", "12"]).unwrap_err();
         assert!(err.to_string().contains("MAX_BODY_BYTES"), "{err}");
+    }
+
+    #[test]
+    fn secrets_can_come_from_files_and_a_bad_file_names_its_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("url"), "mysql://u:p@db/x\n").unwrap();
+        std::fs::write(dir.path().join("token"), "  tok \n").unwrap();
+        std::fs::write(dir.path().join("empty"), "\n").unwrap();
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let mut config = Config::try_parse_from([
+            "api",
+            "--database-url-file",
+            &path("url"),
+            "--api-token-file",
+            &path("token"),
+        ])
+        .unwrap();
+        config.read_secret_files().unwrap();
+        assert_eq!(config.database_url(), "mysql://u:p@db/x");
+        assert_eq!(config.api_token.unwrap().expose(), "tok");
+
+        let mut config =
+            Config::try_parse_from(["api", "--api-token-file", &path("empty")]).unwrap();
+        assert!(
+            config
+                .read_secret_files()
+                .unwrap_err()
+                .to_string()
+                .contains("API_TOKEN_FILE")
+        );
+        let mut config =
+            Config::try_parse_from(["api", "--database-url-file", &path("nope")]).unwrap();
+        assert!(
+            config
+                .read_secret_files()
+                .unwrap_err()
+                .to_string()
+                .contains("DATABASE_URL_FILE")
+        );
     }
 
     #[test]

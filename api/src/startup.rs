@@ -167,6 +167,30 @@ async fn log_request<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Resul
     Ok(response)
 }
 
+/// True when the service listening at `addr` answers `GET /ready` with 200
+/// within three seconds (`0.0.0.0` is asked on the loopback).
+pub async fn is_ready(addr: std::net::SocketAddr) -> bool {
+    use tokio::io::AsyncWriteExt;
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+        stream
+            .write_all(b"GET /ready HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await
+            .ok()?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await.ok()?;
+        Some(head.starts_with(b"HTTP/1.") && &head[9..12] == b"200")
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(3), check).await,
+        Ok(Some(true))
+    )
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

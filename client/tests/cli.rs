@@ -70,6 +70,9 @@ fn server_with(mariadb: bool, port: u16, write_data: impl FnOnce(&Path)) -> Serv
         shared_dir: shared.path().to_owned(),
         api_token: Some(Secret::new(TOKEN)),
         reads_need_token: false,
+        database_url_file: None,
+        api_token_file: None,
+        healthcheck: false,
         log_format: LogFormat::Text,
         max_body_bytes: 8 * 1024 * 1024,
     };

@@ -149,6 +149,9 @@ pub fn config(db_url: &str, data_dir: &Path, shared_dir: &Path) -> Config {
         log_format: LogFormat::Text,
         max_body_bytes: 1024 * 1024,
         reads_need_token: false,
+        database_url_file: None,
+        api_token_file: None,
+        healthcheck: false,
     }
 }
 
