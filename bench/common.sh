@@ -1,7 +1,9 @@
 # Sourced by the bench scripts: builds the release binaries, makes sure
 # MariaDB is up, and sets what every benchmark uses.
 # shellcheck shell=bash
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# The scripts that source this use these variables:
+# shellcheck disable=SC2034
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hiring-target}"
 sizes=("$@")
 [[ ${#sizes[@]} -gt 0 ]] || sizes=(100000 1000000)

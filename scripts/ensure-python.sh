@@ -8,8 +8,8 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "==> creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import fastavro, backports.zstd, cramjam' 2>/dev/null; then
+if ! .venv/bin/python -c 'import fastavro, backports.zstd, cramjam, yaml' 2>/dev/null; then
   echo "==> installing fastavro into .venv"
-  .venv/bin/pip install --quiet --disable-pip-version-check fastavro backports.zstd cramjam
+  .venv/bin/pip install --quiet --disable-pip-version-check fastavro backports.zstd cramjam pyyaml
 fi
 echo "==> Python ready: $(.venv/bin/python -c 'import fastavro; print("fastavro", fastavro.__version__)')"

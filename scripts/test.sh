@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs and starts MariaDB when
 # missing (apt), a Python venv with fastavro (PyPI) and Chromium (apt) for
-# the report pages' browser test, then runs every test
+# the report pages' browser test, checks the container stack statically
+# (scripts/check-stack.sh), then runs every test
 # of the workspace against SQLite and MariaDB (each test makes its own
 # database and drops it).
 set -euo pipefail
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/ensure-mariadb.sh
 scripts/ensure-python.sh
 scripts/ensure-chromium.sh
+scripts/check-stack.sh
 # Snapshots are checked, never rewritten, by this command.
 export INSTA_UPDATE=no
 cargo test --workspace --locked "$@"

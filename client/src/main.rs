@@ -28,6 +28,10 @@ struct Cli {
     #[arg(long, env = "API_TOKEN", global = true, hide_env_values = true)]
     token: Option<String>,
 
+    /// A file holding the token (compose secrets); used when --token is not given.
+    #[arg(long, env = "API_TOKEN_FILE", global = true)]
+    token_file: Option<PathBuf>,
+
     /// The folder shared with the API (incoming/, secrets/).
     #[arg(long, env = "SHARED_DIR", default_value = "var/shared", global = true)]
     shared_dir: PathBuf,
@@ -147,7 +151,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let api = api::Api::new(&cli.url, cli.token.clone(), &cli.shared_dir)?;
+    let token = match (&cli.token, &cli.token_file) {
+        (Some(token), _) => Some(token.clone()),
+        (None, Some(file)) => Some(
+            std::fs::read_to_string(file)
+                .map_err(|err| {
+                    anyhow::anyhow!("API_TOKEN_FILE: cannot read {}: {err}", file.display())
+                })?
+                .trim()
+                .to_owned(),
+        ),
+        (None, None) => None,
+    };
+    let api = api::Api::new(&cli.url, token, &cli.shared_dir)?;
     match cli.command {
         Command::AddRecords {
             table,

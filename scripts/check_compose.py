@@ -1,0 +1,63 @@
+"""Checks that compose.yaml has the topology of the design card.
+
+    .venv/bin/python scripts/check_compose.py [compose.yaml]
+
+Exits non-zero with a line per broken rule.
+"""
+import sys
+
+import yaml
+
+path = sys.argv[1] if len(sys.argv) > 1 else "compose.yaml"
+with open(path, encoding="utf-8") as f:
+    compose = yaml.safe_load(f)
+
+problems = []
+
+
+def expect(condition, message):
+    if not condition:
+        problems.append(message)
+
+
+services = compose.get("services", {})
+networks = compose.get("networks", {})
+db, api, client = (services.get(name, {}) for name in ("db", "api", "client"))
+
+expect(set(services) == {"db", "api", "client"}, f"services are db, api, client (got {sorted(services)})")
+expect((networks.get("back-net") or {}).get("internal") is True, "back-net is internal: true")
+expect("front-net" in networks, "front-net exists")
+expect(db.get("networks") == ["back-net"], "db is on back-net only")
+expect("ports" not in db and "expose" not in db, "db publishes no port")
+expect("healthcheck" in db, "db has a health check")
+expect(sorted(api.get("networks", [])) == ["back-net", "front-net"], "api is on front-net and back-net")
+expect(api.get("ports") == ["127.0.0.1:8000:8000"], "api publishes 8000 on the host loopback only")
+expect(
+    (api.get("depends_on") or {}).get("db", {}).get("condition") == "service_healthy",
+    "api waits for a healthy db",
+)
+expect(api.get("healthcheck", {}).get("test") == ["CMD", "api", "--healthcheck"], "api checks itself without curl")
+expect(client.get("networks") == ["front-net"], "client is on front-net only")
+expect(client.get("environment", {}).get("API_URL") == "http://api:8000", "client talks to http://api:8000")
+for name, service in (("api", api), ("client", client)):
+    expect("shared:/shared" in service.get("volumes", []), f"{name} mounts the shared volume at /shared")
+expect("shared" in compose.get("volumes", {}), "the shared volume is declared")
+
+secrets = compose.get("secrets", {})
+expect(set(secrets) >= {"db_password", "database_url", "api_token"}, "db password, database URL and token are secrets")
+for name, secret in secrets.items():
+    expect(str(secret.get("file", "")).startswith("./compose-secrets/"), f"secret {name} is a file in compose-secrets/")
+for name, service in services.items():
+    for key, value in (service.get("environment") or {}).items():
+        secretive = any(word in key for word in ("PASSWORD", "TOKEN", "DATABASE_URL"))
+        expect(
+            not secretive or key.endswith("_FILE") or value == "yes",
+            f"{name}: {key} holds a secret in the repo; use a *_FILE secret",
+        )
+
+if problems:
+    print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+    for problem in problems:
+        print(f"- {problem}", file=sys.stderr)
+    sys.exit(1)
+print(f"{path}: topology ok ({len(services)} services, {len(networks)} networks)")
