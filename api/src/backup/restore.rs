@@ -244,3 +244,72 @@ fn raw_avro(value: &Value) -> Raw<'_> {
         _ => Raw::Other("an Avro value of another type"),
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Everything `read_rows` sends for the file holding `bytes`.
+    fn read_all(bytes: &[u8]) -> Vec<Result<Vec<Row>, RestoreError>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.avro");
+        std::fs::write(&path, bytes).unwrap();
+        let (sender, mut receiver) = mpsc::channel(1024);
+        read_rows(&path, "f.avro", Table::Jobs, &sender);
+        drop(sender);
+        let mut items = Vec::new();
+        while let Ok(item) = receiver.try_recv() {
+            items.push(item);
+        }
+        items
+    }
+
+    /// A valid jobs file of a few rows.
+    fn valid_file() -> Vec<u8> {
+        let schema = crate::backup::table_schema(Table::Jobs);
+        let mut writer = apache_avro::Writer::new(&schema, Vec::new()).unwrap();
+        for id in 1..=20 {
+            writer
+                .append_ser(crate::model::JobRecord {
+                    job_id: id,
+                    job_name: format!("Job {id}"),
+                })
+                .unwrap();
+        }
+        writer.into_inner().unwrap()
+    }
+
+    #[test]
+    fn the_valid_file_reads_whole() {
+        let items = read_all(&valid_file());
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].as_ref().unwrap().len(), 20);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Random bytes: never a panic, always refused as an invalid backup.
+        #[test]
+        fn random_bytes_are_refused(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {
+            let items = read_all(&bytes);
+            prop_assert!(matches!(items.last(), Some(Err(RestoreError::Invalid(_)))));
+        }
+
+        /// A valid file cut short or with a byte changed: never a panic;
+        /// what is read is either refused or rows that passed validation.
+        #[test]
+        fn damaged_files_never_panic(cut in 0usize..1000, flip in 0usize..1000, mask in 1u8..=255) {
+            let mut bytes = valid_file();
+            let flip = flip % bytes.len();
+            bytes[flip] ^= mask;
+            bytes.truncate(cut.min(bytes.len()));
+            for item in read_all(&bytes) {
+                if let Err(err) = item {
+                    prop_assert!(matches!(err, RestoreError::Invalid(_)));
+                }
+            }
+        }
+    }
+}

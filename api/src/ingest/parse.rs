@@ -277,3 +277,63 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Any bytes as a CSV body: never a panic; a refusal is one of the
+        /// request-level errors, and every row gets a verdict.
+        #[test]
+        fn any_csv_body_is_parsed_or_refused(body in prop::collection::vec(any::<u8>(), 0..600)) {
+            for table in Table::ALL {
+                match parse_csv_body(table, &body) {
+                    Ok(rows) => prop_assert!((1..=MAX_BATCH_ROWS).contains(&rows.len())),
+                    Err(err) => prop_assert!(matches!(err, BodyError::Empty | BodyError::NotUtf8(_) | BodyError::TooManyRows)),
+                }
+            }
+        }
+
+        /// CSV-shaped text with quotes, separators and line breaks in odd places.
+        #[test]
+        fn csv_like_text_never_panics(body in "[0-9a-z,\"\r\n +:TZ-]{0,400}") {
+            for table in Table::ALL {
+                let _ = parse_csv_body(table, body.as_bytes());
+            }
+        }
+
+        /// Any bytes as a JSON body, and JSON arrays of objects with values of
+        /// every type: never a panic.
+        #[test]
+        fn any_json_body_is_parsed_or_refused(body in prop::collection::vec(any::<u8>(), 0..400)) {
+            for table in Table::ALL {
+                if let Err(err) = parse_json_body(table, &body) {
+                    prop_assert!(matches!(err, BodyError::Empty | BodyError::NotJsonRows(_) | BodyError::TooManyRows));
+                }
+            }
+        }
+
+        #[test]
+        fn json_rows_of_any_value_types_get_a_verdict(values in prop::collection::vec(
+            prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                ".{0,300}".prop_map(serde_json::Value::from),
+            ],
+            5,
+        )) {
+            let columns = Table::Employees.columns();
+            let object: serde_json::Map<String, serde_json::Value> =
+                columns.iter().map(|c| (c.to_string(), values[columns.iter().position(|x| x == c).unwrap()].clone())).collect();
+            let body = serde_json::to_vec(&vec![object]).unwrap();
+            let rows = parse_json_body(Table::Employees, &body).unwrap();
+            prop_assert_eq!(rows.len(), 1);
+        }
+    }
+}
