@@ -75,14 +75,6 @@ impl Row {
             Row::Employee(e) => e.id,
         }
     }
-
-    pub fn table(&self) -> Table {
-        match self {
-            Row::Department(_) => Table::Departments,
-            Row::Job(_) => Table::Jobs,
-            Row::Employee(_) => Table::Employees,
-        }
-    }
 }
 
 fn field<'a, T>(

@@ -56,10 +56,6 @@ impl RejectLog {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Writes the batch's rejects in one append.
     pub async fn append(
         &self,
