@@ -105,7 +105,7 @@ pub fn parse_json_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, Body
 
 fn json_candidate(table: Table, position: u64, object: &Map<String, Value>) -> Candidate {
     let columns = table.columns();
-    let raw = Value::Object(object.clone()).to_string();
+    let raw = serde_json::to_string(object).unwrap_or_default();
     let id_hint = object.get(columns[0]).and_then(Value::as_i64);
     let parsed = match object.keys().find(|k| !columns.contains(&k.as_str())) {
         Some(unknown) => Err(FieldError::new(
