@@ -10,29 +10,11 @@
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
-port=18431
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
-start_api() { # $1 = database url, $2 = shared dir, $3 = data dir
-  DATABASE_URL=$1 SHARED_DIR=$2 DATA_DIR=$3 API_TOKEN=bench API_ADDR=127.0.0.1:$port \
-    RUST_LOG=warn "$api" >>"$work/api.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 3000); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$work/api.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "the API did not start" >&2
-  exit 1
-}
-stop_api() {
-  peak=$(peak_rss "$pid")
-  kill -INT "$pid"
-  wait "$pid" || true
-}
 post() { curl -fsS -X POST -H 'Authorization: Bearer bench' "http://127.0.0.1:$port$1"; }
 
 echo "| engine | rows | operation | seconds | rows/s | peak RSS MiB |"

@@ -8,7 +8,6 @@
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
-port=18432
 
 echo "| engine | rows in file | seconds to ready | rows/s | peak RSS MiB |"
 echo "|---|---|---|---|---|"
@@ -22,17 +21,9 @@ for rows in "${sizes[@]}"; do
       url=mysql://hiring_test:hiring_test@127.0.0.1:3306/bench_load
     fi
     t0=$(date +%s.%N)
-    DATABASE_URL=$url SHARED_DIR=$work/shared-$engine-$rows DATA_DIR=$work/data-$rows \
-      API_TOKEN=bench API_ADDR=127.0.0.1:$port RUST_LOG=warn "$api" >"$work/api.log" 2>&1 &
-    pid=$!
-    until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
-      kill -0 "$pid" 2>/dev/null || { cat "$work/api.log" >&2; exit 1; }
-      sleep 0.05
-    done
+    start_api "$url" "$work/shared-$engine-$rows" "$work/data-$rows"
     t1=$(date +%s.%N)
-    peak=$(peak_rss "$pid")
-    kill -INT "$pid"
-    wait "$pid" || true
+    stop_api
     awk -v n="$rows" -v a="$t0" -v b="$t1" -v e="$engine" -v p="$peak" \
       'BEGIN { printf "| %s | %d | %.2f | %.0f | %s |\n", e, n, b - a, n / (b - a), p }'
   done

@@ -8,7 +8,6 @@
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
-port=18434
 
 echo "| engine | rows | report | format | best of 5, ms |"
 echo "|---|---|---|---|---|"
@@ -24,14 +23,8 @@ for rows in "${sizes[@]}"; do
     # First start: the historical load. Second: the measured service, once
     # the database has finished the load's background work.
     for data in "$work/data-$rows" "$work/none"; do
-      [[ -n ${pid:-} ]] && { kill -INT "$pid"; wait "$pid" || true; sleep 5; }
-      DATABASE_URL=$url SHARED_DIR=$work/shared DATA_DIR=$data \
-        API_TOKEN=bench API_ADDR=127.0.0.1:$port RUST_LOG=warn "$api" >"$work/api.log" 2>&1 &
-      pid=$!
-      until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
-        kill -0 "$pid" 2>/dev/null || { cat "$work/api.log" >&2; exit 1; }
-        sleep 0.1
-      done
+      [[ -n ${pid:-} ]] && { stop_api; sleep 5; }
+      start_api "$url" "$work/shared" "$data"
     done
     for report in hires-by-quarter departments-above-mean; do
       for format in json csv html; do
@@ -45,8 +38,7 @@ for rows in "${sizes[@]}"; do
         echo "| $engine | $rows | $report | $format | $best |"
       done
     done
-    kill -INT "$pid"
-    wait "$pid" || true
+    stop_api
     pid=
   done
 done
