@@ -89,24 +89,22 @@ impl Api {
     }
 
     pub async fn get_json(&self, path: &str) -> Result<Value, Failure> {
-        let response = self
-            .http
-            .get(self.url(path))
-            .bearer_auth_opt(self.token.as_deref());
-        self.send(response)
-            .await?
-            .json()
-            .await
-            .map_err(|e| self.transient(&e))
+        let text = self.get_text(path).await?;
+        serde_json::from_str(&text).map_err(|err| {
+            Failure::Transient(format!(
+                "the API at {} answered with something that is not JSON: {err}",
+                self.base
+            ))
+        })
     }
 
     /// GET returning the body as text (CSV or HTML renderings).
     pub async fn get_text(&self, path: &str) -> Result<String, Failure> {
-        let response = self
-            .http
-            .get(self.url(path))
-            .bearer_auth_opt(self.token.as_deref());
-        self.send(response)
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request)
             .await?
             .text()
             .await
@@ -179,19 +177,6 @@ impl Api {
             Failure::Transient(format!("the API at {} did not answer in time", self.base))
         } else {
             Failure::Transient(format!("talking to the API at {} failed: {err}", self.base))
-        }
-    }
-}
-
-trait BearerOpt {
-    fn bearer_auth_opt(self, token: Option<&str>) -> Self;
-}
-
-impl BearerOpt for reqwest::RequestBuilder {
-    fn bearer_auth_opt(self, token: Option<&str>) -> Self {
-        match token {
-            Some(token) => self.bearer_auth(token),
-            None => self,
         }
     }
 }
