@@ -208,3 +208,58 @@ async fn the_healthcheck_flag_sees_a_ready_server_and_a_missing_one() {
         .unwrap();
     assert!(status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line_with_the_request_id() {
+    let db = crate::helpers::TestDb::create(Engine::Sqlite).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = shared.path().join("stderr.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+        .env("DATABASE_URL", &db.url)
+        .env("API_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATA_DIR", data.path())
+        .env("SHARED_DIR", shared.path())
+        .env("API_TOKEN", TOKEN)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/health");
+    let mut ready = false;
+    for _ in 0..200 {
+        if http
+            .get(&url)
+            .header("x-request-id", "log-me-42")
+            .send()
+            .await
+            .is_ok()
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(ready, "the API did not start");
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"].is_string() && l.get("timestamp").is_some())
+    );
+    assert!(text.contains("log-me-42"), "{text}");
+    assert!(!text.contains(TOKEN), "the token was logged");
+}
