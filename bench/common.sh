@@ -19,13 +19,13 @@ mysql_url=mysql://hiring_test:hiring_test@127.0.0.1:3306
 sql() { mariadb -uhiring_test -phiring_test -h127.0.0.1 "$@"; }
 # The API's peak RSS in MiB.
 peak_rss() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
-# Starts the API on 127.0.0.1:$port and returns once it answers; sets pid.
+# Starts the API on 127.0.0.1:$port and returns once it is ready; sets pid.
 start_api() { # $1 = database url, $2 = shared dir, $3 = data dir
   DATABASE_URL=$1 SHARED_DIR=$2 DATA_DIR=$3 API_TOKEN=bench API_ADDR=127.0.0.1:$port \
     RUST_LOG=warn "$api" >>"$work/api.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 3000); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
+    curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
     kill -0 "$pid" 2>/dev/null || { cat "$work/api.log" >&2; exit 1; }
     sleep 0.1
   done

@@ -39,6 +39,9 @@ pub enum ApiError {
     Unprocessable(String, &'static str),
     #[error("the database is unavailable; try again shortly")]
     Unavailable(#[source] anyhow::Error),
+    /// The service is up but not serving data yet (the text says why).
+    #[error("not ready yet: {0}; try again shortly")]
+    NotReady(&'static str),
     /// Anything unexpected: the cause is logged, the client sees a fixed text.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -54,7 +57,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +73,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unavailable(_) => "database_unavailable",
+            ApiError::NotReady(_) => "not_ready",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -85,13 +89,7 @@ impl ApiError {
     /// is a 503 the client may retry; anything else is a 500.
     pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
         let err = err.into();
-        let unreachable = err.chain().any(|cause| {
-            matches!(
-                cause.downcast_ref::<sqlx::Error>(),
-                Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
-            )
-        });
-        if unreachable {
+        if crate::db::is_unreachable(&err) {
             ApiError::Unavailable(err)
         } else {
             ApiError::Internal(err)
@@ -168,7 +166,10 @@ const DOCUMENTED: [(u16, &str); 9] = [
         "The batch is empty or has more than 1000 rows; or the backup cannot be restored.",
     ),
     (500, "An unexpected error; the cause is in the server log."),
-    (503, "The database cannot be reached; retry later."),
+    (
+        503,
+        "The database cannot be reached, or the service is still starting; retry later.",
+    ),
 ];
 
 impl ApiResponse for ApiError {

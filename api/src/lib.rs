@@ -10,6 +10,7 @@ pub mod error;
 pub mod ingest;
 pub mod load;
 pub mod model;
+pub mod readiness;
 pub mod reports;
 pub mod routes;
 pub mod startup;

@@ -32,6 +32,5 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let port = app.port();
     tracing::info!("listening on http://{host}:{port}; Swagger UI at http://{host}:{port}/docs");
-    app.run_until_stopped().await?;
-    Ok(())
+    app.run_until_stopped().await
 }

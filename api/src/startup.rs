@@ -3,16 +3,18 @@
 
 use crate::auth::{self, ApiToken};
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, render_poem_error};
 use crate::ingest::RejectLog;
 use crate::load;
+use crate::readiness::Readiness;
 use crate::routes::{self, AppState};
 use anyhow::Context;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::{RequestId, ReuseId};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -22,15 +24,15 @@ pub struct Application {
     port: u16,
     app: poem::endpoint::BoxEndpoint<'static, Response>,
     state: Arc<AppState>,
+    data_dir: PathBuf,
 }
 
 impl Application {
-    /// Connects, migrates, loads the historical CSVs and binds the listener.
+    /// Reads the configuration, opens the reject log and binds the listener.
+    /// The database is not touched yet: [`Application::run_until`] serves at
+    /// once and gets the data ready in the background.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let db = Db::connect(&config.database_url()).await?;
-        db.migrate().await?;
-        tracing::info!(engine = ?db.engine(), "database ready");
-
+        let db = Db::connect_lazy(&config.database_url())?;
         let rejects =
             RejectLog::open(&config.shared_dir.join("logs").join("rejected.jsonl")).await?;
         let token = match &config.api_token {
@@ -42,17 +44,10 @@ impl Application {
                 token
             }
         };
-
-        let loads = load::load_all(&db, &rejects, &config.data_dir).await?;
-        if loads.iter().any(|load| load.loaded_now) {
-            db.analyze()
-                .await
-                .context("cannot analyze the loaded tables")?;
-        }
-
         let state = Arc::new(AppState {
             db,
             rejects,
+            readiness: Readiness::starting(),
             backups_dir: config.shared_dir.join("backups"),
             restore_lock: tokio::sync::Mutex::new(()),
             reports_dir: config.shared_dir.join("reports"),
@@ -72,6 +67,7 @@ impl Application {
             port,
             app,
             state,
+            data_dir: config.data_dir,
         })
     }
 
@@ -80,19 +76,88 @@ impl Application {
     }
 
     /// Serves until Ctrl-C or SIGTERM, then finishes requests in flight.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `signal` completes.
-    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+    /// Serves until `signal` completes, while [`prepare`] gets the data
+    /// ready. Stops with an error if preparing fails for a reason other than
+    /// an unreachable database (which it waits out).
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let state = self.state;
-        let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.app, signal, Some(Duration::from_secs(30)))
+        let mut preparing = tokio::spawn(prepare_when_reachable(Arc::clone(&state), self.data_dir));
+        let failure = std::sync::Mutex::new(None);
+        let stop = async {
+            tokio::pin!(signal);
+            let prepared = tokio::select! {
+                () = &mut signal => return,
+                outcome = &mut preparing => outcome,
+            };
+            let err = match prepared {
+                Ok(Ok(())) => return signal.await,
+                Ok(Err(err)) => err,
+                Err(panic) => anyhow::anyhow!("preparing the data failed: {panic}"),
+            };
+            tracing::error!(
+                error = format!("{err:#}"),
+                "cannot get the data ready; stopping"
+            );
+            *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(err);
+        };
+        let served = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.app, stop, Some(Duration::from_secs(30)))
             .await;
+        preparing.abort();
         state.db.close().await;
-        result
+        if let Some(err) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(err);
+        }
+        Ok(served?)
     }
+}
+
+/// Applies the migrations and loads the historical files, waiting out a
+/// database that cannot be reached yet (retrying with a growing pause, up to
+/// five seconds); then marks the service ready.
+async fn prepare_when_reachable(state: Arc<AppState>, data_dir: PathBuf) -> anyhow::Result<()> {
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match prepare(&state, &data_dir).await {
+            Ok(()) => {
+                state.readiness.mark_ready();
+                tracing::info!(engine = ?state.db.engine(), "ready");
+                return Ok(());
+            }
+            Err(err) if db::is_unreachable(&err) => {
+                state
+                    .readiness
+                    .set_status("waiting for the database to answer");
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    retry_in_ms = pause.as_millis() as u64,
+                    "the database cannot be reached yet"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
+    state.readiness.set_status("applying database migrations");
+    state.db.migrate().await?;
+    state.readiness.set_status("loading the historical files");
+    let loads = load::load_all(&state.db, &state.rejects, data_dir).await?;
+    if loads.iter().any(|load| load.loaded_now) {
+        state
+            .db
+            .analyze()
+            .await
+            .context("cannot analyze the loaded tables")?;
+    }
+    Ok(())
 }
 
 /// The whole HTTP surface: the API, Swagger UI, the spec, and the
@@ -104,7 +169,7 @@ pub fn endpoint(
 ) -> impl Endpoint<Output = Response> + use<> {
     let max_body_bytes = config.max_body_bytes;
     let reads_need_token = config.reads_need_token;
-    let api = routes::openapi(state);
+    let api = routes::openapi(Arc::clone(&state));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     Route::new()
@@ -112,6 +177,16 @@ pub fn endpoint(
         .nest("/docs", docs)
         .at("/openapi.json", spec)
         .around(move |next, request| limit_body(next, request, max_body_bytes))
+        .around(move |next, request| {
+            let state = Arc::clone(&state);
+            async move {
+                let readiness = &state.readiness;
+                if request.uri().path().starts_with("/api/") && !readiness.is_ready() {
+                    return Err(ApiError::NotReady(readiness.status()).into());
+                }
+                Ok(next.call(request).await?.into_response())
+            }
+        })
         .around(move |next, request| async move {
             if reads_need_token {
                 auth::guard_reads(next, request).await

@@ -79,6 +79,16 @@ fn server_with(mariadb: bool, port: u16, write_data: impl FnOnce(&Path)) -> Serv
     let app = runtime.block_on(Application::build(config)).unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     runtime.spawn(app.run_until(std::future::pending()));
+    runtime.block_on(async {
+        let ready = format!("{url}/ready");
+        for _ in 0..6000 {
+            match reqwest::get(&ready).await {
+                Ok(response) if response.status().is_success() => return,
+                _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        }
+        panic!("the API was not ready after two minutes");
+    });
     Server {
         url,
         shared,

@@ -44,9 +44,10 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite:` or `mysql:`), creating an SQLite file and
-    /// its folders when needed.
-    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    /// A pool on `url` (`sqlite:` or `mysql:`) that connects on first use,
+    /// so a database that is still down does not stop the service starting.
+    /// Creates an SQLite file's folders when needed.
+    pub fn connect_lazy(url: &str) -> anyhow::Result<Db> {
         install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -80,9 +81,8 @@ impl Db {
             Engine::MySql => options,
         };
         let pool = options
-            .connect(&url)
-            .await
-            .context("cannot connect to the database")?;
+            .connect_lazy(&url)
+            .context("DATABASE_URL is not a valid database address")?;
         Ok(Db {
             pool,
             engine,
@@ -105,11 +105,15 @@ impl Db {
             Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").iter().count(),
             Engine::MySql => sqlx::migrate!("./migrations/mysql").iter().count(),
         };
-        let applied: Result<i64, _> =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-                .fetch_one(&self.pool)
-                .await;
-        matches!(applied, Ok(n) if n as usize >= expected)
+        let applied = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE",
+        )
+        .fetch_one(&self.pool);
+        // A database that does not answer is not ready; say so quickly.
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), applied).await,
+            Ok(Ok(n)) if n as usize >= expected
+        )
     }
 
     pub fn engine(&self) -> Engine {
@@ -151,6 +155,24 @@ impl Db {
     }
 }
 
+/// True when `err` says the database cannot be reached (down, restarting,
+/// refusing connections, or gone mid-query): worth retrying later, as
+/// opposed to an error in what was asked.
+pub fn is_unreachable(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+        .any(|err| match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // MySQL: too many connections, server shutting down, connection killed.
+            sqlx::Error::Database(db) => matches!(mysql_number(&**db), Some(1040 | 1053 | 1927)),
+            _ => false,
+        })
+}
+
 /// Errors worth retrying the whole transaction for: a key another writer
 /// stored after our checks, a deadlock, a lock wait timeout, a busy SQLite.
 pub fn is_retryable(err: &sqlx::Error) -> bool {
@@ -160,11 +182,18 @@ pub fn is_retryable(err: &sqlx::Error) -> bool {
     if db.is_unique_violation() {
         return true;
     }
-    matches!(
-        db.code().as_deref(),
-        // MySQL: deadlock, lock wait timeout; SQLite: BUSY, BUSY_SNAPSHOT, LOCKED.
-        Some("1213" | "1205" | "40001" | "5" | "517" | "6")
-    )
+    // MySQL: deadlock, lock wait timeout.
+    if matches!(mysql_number(&**db), Some(1213 | 1205)) {
+        return true;
+    }
+    // SQLite: BUSY, BUSY_SNAPSHOT, LOCKED.
+    matches!(db.code().as_deref(), Some("5" | "517" | "6"))
+}
+
+/// MySQL's error number (its `code()` is the coarser SQLSTATE).
+fn mysql_number(db: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<u16> {
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .map(|err| err.number())
 }
 
 fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {

@@ -23,9 +23,14 @@ impl HealthApi {
         })
     }
 
-    /// Readiness: the database answers and its migrations are applied.
+    /// Readiness: the database answers, its migrations are applied and the
+    /// historical files are loaded. A 503 says what the service waits for.
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self) -> Result<Json<Status>, ApiError> {
+        let readiness = &self.state.readiness;
+        if !readiness.is_ready() {
+            return Err(ApiError::NotReady(readiness.status()));
+        }
         if self.state.db.is_ready().await {
             Ok(Json(Status {
                 status: "ready".to_owned(),

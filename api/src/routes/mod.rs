@@ -14,6 +14,7 @@ pub use tables::TablesApi;
 use crate::db::Db;
 use crate::domain::Table;
 use crate::ingest::RejectLog;
+use crate::readiness::Readiness;
 use poem_openapi::{OpenApiService, Tags};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ use tokio::sync::Mutex;
 pub struct AppState {
     pub db: Db,
     pub rejects: RejectLog,
+    /// Whether the data may be served yet.
+    pub readiness: Readiness,
     /// `$SHARED_DIR/backups`.
     pub backups_dir: PathBuf,
     /// One restore at a time.

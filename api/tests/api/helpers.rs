@@ -132,6 +132,9 @@ pub struct TestApp {
     pub address: String,
     pub http: reqwest::Client,
     pub db: TestDb,
+    /// Where the server connects: the test database, unless a test points
+    /// it elsewhere (through a proxy, say).
+    pub database_url: String,
     pub shared_dir: TempDir,
     pub data_dir: TempDir,
     tweak: fn(&mut Config),
@@ -171,28 +174,65 @@ pub async fn spawn_app_with_config(engine: Engine, tweak: fn(&mut Config)) -> Te
 }
 
 async fn spawn(engine: Engine, write_data: impl FnOnce(&Path), tweak: fn(&mut Config)) -> TestApp {
+    let mut app = unstarted(engine, write_data, tweak).await;
+    app.start().await;
+    app
+}
+
+/// A test database and folders, with no server running yet.
+pub async fn unstarted(
+    engine: Engine,
+    write_data: impl FnOnce(&Path),
+    tweak: fn(&mut Config),
+) -> TestApp {
     let db = TestDb::create(engine).await;
     let data_dir = tempfile::tempdir().unwrap();
     write_data(data_dir.path());
     let shared_dir = tempfile::tempdir().unwrap();
-    let mut app = TestApp {
+    TestApp {
         address: String::new(),
         http: reqwest::Client::new(),
+        database_url: db.url.clone(),
         db,
         shared_dir,
         data_dir,
         tweak,
         stop: None,
         server: None,
-    };
-    app.start().await;
-    app
+    }
 }
 
 impl TestApp {
-    /// (Re)starts the server on the same database and folders.
+    /// (Re)starts the server on the same database and folders, and waits
+    /// until it is ready.
     pub async fn start(&mut self) {
-        let mut config = config(&self.db.url, self.data_dir.path(), self.shared_dir.path());
+        self.start_serving().await;
+        self.wait_ready(std::time::Duration::from_secs(120)).await;
+    }
+
+    /// Waits until `/ready` answers 200; panics after `limit`.
+    pub async fn wait_ready(&self, limit: std::time::Duration) {
+        let started = std::time::Instant::now();
+        loop {
+            let (status, body) = self.get("/ready").await;
+            if status == 200 {
+                return;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "not ready after {limit:?}: {status} {body}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// (Re)starts the server without waiting for it to be ready.
+    pub async fn start_serving(&mut self) {
+        let mut config = config(
+            &self.database_url,
+            self.data_dir.path(),
+            self.shared_dir.path(),
+        );
         (self.tweak)(&mut config);
         let application = Application::build(config).await.expect("the app starts");
         self.address = format!("http://127.0.0.1:{}", application.port());

@@ -7,5 +7,6 @@ mod helpers;
 mod backups;
 mod historical;
 mod ingest;
+mod outage;
 mod reads;
 mod reports;
