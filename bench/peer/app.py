@@ -21,6 +21,11 @@ DATABASE_URL = os.environ.get("PEER_DATABASE_URL")
 if not DATABASE_URL:
     raise SystemExit("set PEER_DATABASE_URL, e.g. sqlite:////tmp/peer.db")
 engine = create_engine(DATABASE_URL, pool_pre_ping=True)
+# pandas insert method: "multi" (one multi-row INSERT, the seed's choice) or
+# "executemany" (pandas' default, method=None); see README for the difference
+TO_SQL_METHOD = os.environ.get("PEER_TO_SQL_METHOD", "multi")
+if TO_SQL_METHOD not in ("multi", "executemany"):
+    raise SystemExit("PEER_TO_SQL_METHOD must be multi or executemany")
 
 metadata = MetaData()
 departments = Table(
@@ -153,7 +158,8 @@ def ingest(table: str,
             if fresh:
                 frame = pd.DataFrame(fresh, columns=list(sa_table.c.keys()))
                 frame.to_sql(table, conn, if_exists="append", index=False,
-                             method="multi", chunksize=1000)
+                             chunksize=1000, method=None
+                             if TO_SQL_METHOD == "executemany" else "multi")
     except IntegrityError as exc:
         # another request stored one of these ids between our check and insert
         raise HTTPException(status_code=409, detail="conflict, retry") from exc

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod backups;
+mod hardening;
 mod historical;
 mod ingest;
 mod outage;
