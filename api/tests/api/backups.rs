@@ -297,6 +297,43 @@ engine_tests! {
         assert_eq!((status, body["code"].as_str()), (404, Some("unknown_table")));
     }
 
+    async fn readers_during_a_restore_see_the_old_table_or_the_new_one_never_a_mix(engine) {
+        let app = seeded(engine).await;
+        let rows = |range: std::ops::Range<u32>| -> String {
+            range.map(|i| format!("{i},Person {i},2021-02-02T00:00:00Z,1,1\n")).collect()
+        };
+        for start in (1000..9000).step_by(1000) {
+            app.post_csv("employees", &rows(start..start + 1000)).await;
+        }
+        let (_, backup) = app.backup("employees").await;
+        let backed_up = 3 + 8000;
+        for start in (20_000..24_000).step_by(1000) {
+            app.post_csv("employees", &rows(start..start + 1000)).await;
+        }
+        let current = backed_up + 4000;
+
+        let restoring = std::sync::atomic::AtomicBool::new(true);
+        let reader = async {
+            let mut seen = std::collections::BTreeSet::new();
+            while restoring.load(std::sync::atomic::Ordering::SeqCst) {
+                let (_, _, count) = app.counts().await;
+                seen.insert(count);
+            }
+            seen
+        };
+        let restore = async {
+            let outcome = app.restore("employees", Some(json!({"backup": backup["name"]}))).await;
+            restoring.store(false, std::sync::atomic::Ordering::SeqCst);
+            outcome
+        };
+        let (seen, (status, body)) = tokio::join!(reader, restore);
+
+        assert_eq!(status, 200, "{body}");
+        assert!(!seen.is_empty(), "no read ran during the restore");
+        assert!(seen.iter().all(|n| *n == current || *n == backed_up), "counts seen: {seen:?}");
+        assert_eq!(app.counts().await.2, backed_up);
+    }
+
     async fn a_restore_racing_ingest_leaves_one_whole_table(engine) {
         let app = seeded(engine).await;
         let batch: String = (1000..2000).map(|i| format!("{i},Person {i},2021-02-02T00:00:00Z,1,1\n")).collect();
