@@ -7,7 +7,7 @@ mod rejects;
 mod store;
 
 pub use parse::{
-    BodyError, Candidate, MAX_BATCH_ROWS, csv_candidate, csv_reader, parse_csv_body,
+    BodyError, Candidate, MAX_BATCH_ROWS, RawRow, csv_candidate, csv_reader, parse_csv_body,
     parse_json_body,
 };
 pub use rejects::{RejectLog, Source};

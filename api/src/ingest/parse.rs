@@ -11,10 +11,29 @@ pub struct Candidate {
     /// 0-based index in a request batch, or 1-based record number in a file.
     pub position: u64,
     /// The row as received, for the reject log.
-    pub raw: String,
+    pub raw: RawRow,
     /// The id as sent, when it is an integer, to echo in errors.
     pub id_hint: Option<i64>,
     pub parsed: Result<Row, FieldError>,
+}
+
+/// A row as received, kept as parsed and written out as text only when the
+/// row is rejected: most rows never need it, and rendering every one was
+/// the largest cost of parsing a batch.
+#[derive(Clone, Debug)]
+pub enum RawRow {
+    Csv(csv::ByteRecord),
+    Json(Map<String, Value>),
+}
+
+impl RawRow {
+    /// A CSV record as one CSV line; a JSON row as compact JSON.
+    pub fn render(&self) -> String {
+        match self {
+            RawRow::Csv(record) => raw_csv_line(record),
+            RawRow::Json(object) => serde_json::to_string(object).unwrap_or_default(),
+        }
+    }
 }
 
 /// Why a whole request body was refused.
@@ -32,7 +51,7 @@ pub enum BodyError {
 
 /// A candidate from one CSV record (already split into fields).
 pub fn csv_candidate(table: Table, position: u64, record: &csv::ByteRecord) -> Candidate {
-    let raw = raw_csv_line(record);
+    let raw = RawRow::Csv(record.clone());
     let texts: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
     let Ok(texts) = texts else {
         return Candidate {
@@ -97,15 +116,14 @@ pub fn parse_json_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, Body
         return Err(BodyError::TooManyRows);
     }
     Ok(rows
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, object)| json_candidate(table, i as u64, object))
         .collect())
 }
 
-fn json_candidate(table: Table, position: u64, object: &Map<String, Value>) -> Candidate {
+fn json_candidate(table: Table, position: u64, object: Map<String, Value>) -> Candidate {
     let columns = table.columns();
-    let raw = serde_json::to_string(object).unwrap_or_default();
     let id_hint = object.get(columns[0]).and_then(Value::as_i64);
     let parsed = match object.keys().find(|k| !columns.contains(&k.as_str())) {
         Some(unknown) => Err(FieldError::new(
@@ -124,7 +142,7 @@ fn json_candidate(table: Table, position: u64, object: &Map<String, Value>) -> C
     };
     Candidate {
         position,
-        raw,
+        raw: RawRow::Json(object),
         id_hint,
         parsed,
     }
@@ -194,7 +212,7 @@ mod tests {
                 None
             ]
         );
-        assert_eq!(rows[2].raw, "3,b,c");
+        assert_eq!(rows[2].raw.render(), "3,b,c");
     }
 
     #[test]

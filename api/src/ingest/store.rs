@@ -40,7 +40,7 @@ pub async fn store(
             field: error.field,
             code: error.code,
             message: error.message,
-            raw: candidate.raw.clone(),
+            raw: candidate.raw.render(),
         });
     };
 
