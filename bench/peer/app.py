@@ -26,6 +26,7 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
 TO_SQL_METHOD = os.environ.get("PEER_TO_SQL_METHOD", "multi")
 if TO_SQL_METHOD not in ("multi", "executemany"):
     raise SystemExit("PEER_TO_SQL_METHOD must be multi or executemany")
+INSERT_METHOD = None if TO_SQL_METHOD == "executemany" else "multi"
 
 metadata = MetaData()
 departments = Table(
@@ -158,11 +159,13 @@ def ingest(table: str,
             if fresh:
                 frame = pd.DataFrame(fresh, columns=list(sa_table.c.keys()))
                 frame.to_sql(table, conn, if_exists="append", index=False,
-                             chunksize=1000, method=None
-                             if TO_SQL_METHOD == "executemany" else "multi")
-    except IntegrityError as exc:
-        # another request stored one of these ids between our check and insert
-        raise HTTPException(status_code=409, detail="conflict, retry") from exc
+                             method=INSERT_METHOD, chunksize=1000)
+    except (IntegrityError, pd.errors.DatabaseError) as exc:
+        # another request stored one of these ids between our check and our
+        # insert (pandas wraps the driver's error in its own DatabaseError)
+        if not isinstance(exc.__cause__ or exc, IntegrityError):
+            raise
+        raise HTTPException(status_code=409, detail="conflict, retry") from None
 
     return {"table": table, "received": len(rows),
             "inserted": len(fresh), "rejected": len(rows) - len(fresh)}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Ingest of N employee rows through the REST API (1000-row batches over 1, 4
+# and 16 connections) on SQLite and MariaDB, side by side in one run with
+# what a user would pick instead on the same clean rows: MariaDB's
+# `LOAD DATA LOCAL INFILE`, 1000-row multi-row INSERTs sent straight to the
+# server by the `mariadb` client, and the seed design's approach (FastAPI +
+# pandas + SQLAlchemy, bench/peer/, installed into bench/peer/.venv here).
+#
+#   bench/ingest.sh [ROWS]      default: 1000000
+#
+# Every contender starts from a fresh database holding the 12 departments and
+# 40 jobs. Prints one Markdown table row per measurement: rows/s, the p50 and
+# p99 latency of a batch, and the server's peak RSS (VmHWM).
+set -euo pipefail
+rows=${1:-1000000}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh" "$rows"
+cargo build --quiet --release -p api --example ingest_load
+driver=$CARGO_TARGET_DIR/release/examples/ingest_load
+
+peer=bench/peer
+if ! "$peer/.venv/bin/python" -c 'import fastapi, uvicorn, pandas, sqlalchemy, pymysql' 2>/dev/null; then
+  python3 -m venv "$peer/.venv"
+  "$peer/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$peer/requirements.txt"
+fi
+
+"$gen" "$work/data" "$rows" 2>/dev/null
+"$driver" prepare "$work/data" "$work/clean" 2>/dev/null
+clean=$work/clean/clean.csv
+n=$(wc -l <"$clean")
+refs=$work/refs
+mkdir -p "$refs"
+cp "$work/data/departments.csv" "$work/data/jobs.csv" "$refs/"
+
+now() { date +%s.%N; }
+row() { # contender, engine, connections, rows seconds rows/s p50 p99, peak
+  echo "| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |"
+}
+fresh_mariadb() {
+  sql -e "DROP DATABASE IF EXISTS bench_ingest; CREATE DATABASE bench_ingest CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+}
+
+echo "Rows: $n clean employee rows of $rows generated."
+echo
+echo "| contender | engine | connections | rows | seconds | rows/s | p50 ms | p99 ms | peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+
+# MariaDB's own tools, on the schema the API makes (the API creates it and
+# loads the references, then stops).
+for tool in load_data inserts; do
+  fresh_mariadb
+  start_api "$mysql_url/bench_ingest" "$work/shared-tool" "$refs"
+  stop_api
+  t0=$(now)
+  if [[ $tool == load_data ]]; then
+    sql --local-infile=1 bench_ingest -e "LOAD DATA LOCAL INFILE '$clean' INTO TABLE employees
+      FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\n'"
+    name='LOAD DATA LOCAL INFILE'
+  else
+    sql bench_ingest <"$work/clean/inserts.sql"
+    name='multi-row INSERT (1000 rows), mariadb client'
+  fi
+  t1=$(now)
+  stored=$(sql -N -B bench_ingest -e "SELECT COUNT(*) FROM employees")
+  [[ $stored == "$n" ]] || { echo "$name stored $stored rows, not $n" >&2; exit 1; }
+  awk -v n="$n" -v a="$t0" -v b="$t1" -v name="$name" \
+    'BEGIN { printf "| %s | mariadb | 1 | %d | %.2f | %.0f | - | - | - |\n", name, n, b - a, n / (b - a) }'
+done
+
+# This service.
+for engine in mariadb sqlite; do
+  for run in csv:1 csv:4 csv:16 json:4; do
+    format=${run%:*} connections=${run#*:}
+    if [[ $engine == mariadb ]]; then
+      fresh_mariadb
+      url=$mysql_url/bench_ingest
+    else
+      rm -f "$work/ingest.db"*
+      url="sqlite://$work/ingest.db?mode=rwc"
+    fi
+    rm -rf "$work/shared"
+    start_api "$url" "$work/shared" "$refs"
+    read -r sent secs rate p50 p99 < <("$driver" send "http://127.0.0.1:$port" bench "$clean" "$connections" "$format")
+    stop_api
+    row "this API ($format)" "$engine" "$connections" "$sent" "$secs" "$rate" "$p50" "$p99" "$peak"
+  done
+done
+
+# The seed design's peer, one uvicorn worker as it ships, inserting with
+# pandas' to_sql(method="multi") as such designs do, and with executemany
+# (its faster option here) for fairness.
+peer_port=$((port + 1))
+for run in multi:1 multi:4 multi:16 executemany:4; do
+  method=${run%:*} connections=${run#*:}
+  fresh_mariadb
+  PEER_TO_SQL_METHOD=$method \
+  PEER_DATABASE_URL="mysql+pymysql://hiring_test:hiring_test@127.0.0.1:3306/bench_ingest" \
+    "$peer/.venv/bin/uvicorn" app:app --app-dir "$peer" --host 127.0.0.1 --port "$peer_port" \
+    --workers 1 --log-level warning >>"$work/peer.log" 2>&1 &
+  peer_pid=$!
+  for _ in $(seq 1 300); do
+    curl -fsS "http://127.0.0.1:$peer_port/health" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  for table in departments jobs; do
+    "$peer/.venv/bin/python" - "$refs/$table.csv" "$table" <<'EOF' |
+import csv, json, sys
+key = {"departments": "department", "jobs": "job"}[sys.argv[2]]
+rows = [{f"{key}_id": int(r[0]), f"{key}_name": r[1]} for r in csv.reader(open(sys.argv[1]))]
+print(json.dumps(rows))
+EOF
+      curl -fsS -H 'content-type: application/json' --data-binary @- \
+        "http://127.0.0.1:$peer_port/api/v1/tables/$table/rows" >/dev/null
+  done
+  read -r sent secs rate p50 p99 < <("$driver" send "http://127.0.0.1:$peer_port" none "$clean" "$connections" json)
+  peer_peak=$(peak_rss "$peer_pid")
+  kill -INT "$peer_pid"
+  wait "$peer_pid" || true
+  row "seed design: FastAPI + pandas + SQLAlchemy (json, to_sql $method)" mariadb "$connections" "$sent" "$secs" "$rate" "$p50" "$p99" "$peer_peak"
+done
+sql -e "DROP DATABASE IF EXISTS bench_ingest"
