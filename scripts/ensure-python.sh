@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the Python virtualenv the interoperability tests use (.venv, git-ignored):
-# fastavro with its zstd and snappy codecs. Skips what is already installed.
+# fastavro with its zstd and snappy codecs, and schemathesis for
+# scripts/schemathesis.sh. Skips what is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,5 +12,10 @@ fi
 if ! .venv/bin/python -c 'import fastavro, backports.zstd, cramjam, yaml' 2>/dev/null; then
   echo "==> installing fastavro into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check fastavro backports.zstd cramjam pyyaml
+fi
+schemathesis=4.32.5
+if [[ "$(.venv/bin/st --version 2>/dev/null)" != "st, version $schemathesis" ]]; then
+  echo "==> installing schemathesis $schemathesis into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis"
 fi
 echo "==> Python ready: $(.venv/bin/python -c 'import fastavro; print("fastavro", fastavro.__version__)')"

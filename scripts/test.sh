@@ -4,7 +4,8 @@
 # the report pages' browser test, checks the container stack statically
 # (scripts/check-stack.sh), then runs every test
 # of the workspace against SQLite and MariaDB (each test makes its own
-# database and drops it).
+# database and drops it), and last schemathesis against the API's OpenAPI
+# document (scripts/schemathesis.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +16,4 @@ scripts/check-stack.sh
 # Snapshots are checked, never rewritten, by this command.
 export INSTA_UPDATE=no
 cargo test --workspace --locked "$@"
+scripts/schemathesis.sh

@@ -171,11 +171,12 @@ pub fn endpoint(
     let reads_need_token = config.reads_need_token;
     let api = routes::openapi(Arc::clone(&state));
     let docs = api.swagger_ui();
+    let allowed = Arc::new(AllowedMethods::from_spec(&api.spec()));
     let spec = api.spec_endpoint();
     Route::new()
         .nest("/", api)
         .nest("/docs", docs)
-        .at("/openapi.json", spec)
+        .at("/openapi.json", poem::get(spec))
         .around(move |next, request| limit_body(next, request, max_body_bytes))
         .around(move |next, request| {
             let state = Arc::clone(&state);
@@ -196,6 +197,7 @@ pub fn endpoint(
         })
         .data(token)
         .catch_all_error(render_poem_error)
+        .around(move |next, request| allow_on_405(next, request, Arc::clone(&allowed)))
         .around(log_request)
         .with(RequestId::default().reuse_id(ReuseId::Use))
 }
@@ -225,6 +227,65 @@ async fn limit_body<E: Endpoint>(
     }
     request.set_body(bytes);
     Ok(next.call(request).await?.into_response())
+}
+
+/// The methods of each path of the spec, for the `Allow` header that
+/// RFC 9110 asks of a 405.
+struct AllowedMethods(Vec<(String, String)>);
+
+impl AllowedMethods {
+    fn from_spec(spec: &str) -> AllowedMethods {
+        let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+        let paths = spec["paths"].as_object().into_iter().flatten();
+        let mut allowed: Vec<(String, String)> = paths
+            .map(|(template, operations)| {
+                let methods: Vec<String> = operations
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|o| o.keys())
+                    .map(|method| method.to_uppercase())
+                    .collect();
+                (template.clone(), methods.join(", "))
+            })
+            .collect();
+        allowed.push(("/openapi.json".to_owned(), "GET".to_owned()));
+        AllowedMethods(allowed)
+    }
+
+    fn of(&self, path: &str) -> Option<&str> {
+        let matches = |template: &str| {
+            let (mut wanted, mut given) = (template.split('/'), path.split('/'));
+            loop {
+                match (wanted.next(), given.next()) {
+                    (None, None) => return true,
+                    (Some(w), Some(g)) if w == g || w.starts_with('{') => {}
+                    _ => return false,
+                }
+            }
+        };
+        self.0
+            .iter()
+            .find(|(template, _)| matches(template))
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+async fn allow_on_405<E: Endpoint>(
+    next: Arc<E>,
+    request: Request,
+    allowed: Arc<AllowedMethods>,
+) -> poem::Result<Response> {
+    let path = request.uri().path().to_owned();
+    let mut response = next.call(request).await?.into_response();
+    if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+        && let Some(methods) = allowed.of(&path)
+        && let Ok(value) = poem::http::HeaderValue::from_str(methods)
+    {
+        response
+            .headers_mut()
+            .insert(poem::http::header::ALLOW, value);
+    }
+    Ok(response)
 }
 
 async fn log_request<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Result<Response> {

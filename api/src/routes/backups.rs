@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use poem::{Request, RequestBody};
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
-use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
+use poem_openapi::types::Type;
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApi,
 };
@@ -33,7 +33,17 @@ struct BackupList {
 #[derive(Object, serde::Deserialize)]
 struct RestoreRequest {
     /// A backup name from the list; the newest when absent.
+    #[oai(validator(
+        max_length = 255,
+        pattern = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.avro$"
+    ))]
+    #[serde(default, deserialize_with = "string_not_null")]
     backup: Option<String>,
+}
+
+/// A member that may be left out but, when present, is a string (not null).
+fn string_not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// What a restore replaced.
@@ -139,7 +149,7 @@ impl BackupsApi {
 /// A JSON body that may be left out entirely (no body, any content type).
 pub struct OptionalJson<T>(pub Option<T>);
 
-impl<'a, T: ParseFromJSON + ToJSON + Type> ApiExtractor<'a> for OptionalJson<T> {
+impl<'a, T: serde::de::DeserializeOwned + Type> ApiExtractor<'a> for OptionalJson<T> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
     type ParamType = ();
     type ParamRawType = ();
@@ -171,11 +181,10 @@ impl<'a, T: ParseFromJSON + ToJSON + Type> ApiExtractor<'a> for OptionalJson<T> 
         let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
             ApiError::BadRequest(format!("the body is not JSON: {err}"), "invalid_json")
         })?;
-        let parsed = T::parse_from_json(Some(value)).map_err(|err| {
-            ApiError::BadRequest(
-                format!("the body does not fit: {}", err.into_message()),
-                "invalid_json",
-            )
+        // serde, not the schema's validators: the handler checks the values
+        // and answers with a code that says which one is wrong.
+        let parsed = serde_json::from_value(value).map_err(|err| {
+            ApiError::BadRequest(format!("the body does not fit: {err}"), "invalid_json")
         })?;
         Ok(OptionalJson(Some(parsed)))
     }

@@ -62,7 +62,12 @@ impl Payload for CsvRows {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        String::schema_ref()
+        // At least one line with something on it: blank bodies are 422.
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            min_length: Some(1),
+            pattern: Some("[^\\r\\n]".to_owned()),
+            ..MetaSchema::new("string")
+        }))
     }
 }
 

@@ -47,8 +47,10 @@ struct RowError {
     /// 0-based index of the row in the batch.
     row: u64,
     /// The row's id as sent, when it was an integer.
+    #[oai(skip_serializing_if_is_none)]
     id: Option<i64>,
     /// The column at fault, when there is one.
+    #[oai(skip_serializing_if_is_none)]
     field: Option<String>,
     /// Stable code: `missing_field`, `invalid_integer`, `out_of_range`,
     /// `invalid_name`, `invalid_datetime`, `unknown_department`,
@@ -63,6 +65,7 @@ struct RowError {
 struct RowPage {
     rows: Vec<Record>,
     /// Pass as `after_id` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
     next_after_id: Option<i32>,
 }
 

@@ -198,7 +198,8 @@ engine_tests! {
             (Some(json!({"backup": "empty.avro"})), 422, "invalid_backup"),
             (Some(json!({"backup": "truncated.avro"})), 422, "invalid_backup"),
             (Some(json!({"backup": ["a.avro"]})), 400, "invalid_json"),
-            (Some(json!({"backup": 12})), 400, "invalid_backup_name"),
+            (Some(json!({"backup": 12})), 400, "invalid_json"),
+            (Some(json!({"backup": null})), 400, "invalid_json"),
         ];
         for (body, status, code) in cases {
             let (got, error) = app.restore("employees", body.clone()).await;

@@ -85,16 +85,21 @@ engine_tests! {
     async fn writes_do_not_answer_get_and_reads_do_not_answer_post(engine) {
         let app = spawn_app(engine).await;
 
-        let (status, body) = crate::helpers::into_json(
-            app.http.delete(app.url("/api/v1/tables/jobs/rows")).send().await.unwrap(),
-        )
-        .await;
+        let response = app.http.delete(app.url("/api/v1/tables/jobs/rows")).send().await.unwrap();
+        let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+        let (status, body) = crate::helpers::into_json(response).await;
         assert_eq!((status, body["code"].as_str()), (405, Some("method_not_allowed")), "{body}");
-        let (status, _) = crate::helpers::into_json(
-            app.http.post(app.url("/api/v1/tables")).send().await.unwrap(),
-        )
-        .await;
-        assert_eq!(status, 405);
+        assert_eq!(allow, "GET, POST");
+        for (path, allowed) in [
+            ("/api/v1/tables", "GET"),
+            ("/api/v1/tables/jobs/rows/7", "GET"),
+            ("/api/v1/tables/jobs/restore", "POST"),
+            ("/openapi.json", "GET"),
+        ] {
+            let response = app.http.put(app.url(path)).send().await.unwrap();
+            assert_eq!(response.status(), 405, "{path}");
+            assert_eq!(response.headers()["allow"], allowed, "{path}");
+        }
     }
 }
 
