@@ -194,6 +194,23 @@ engine_tests! {
         assert_eq!(app.counts().await.1, 2);
     }
 
+    async fn a_batch_mixing_stored_and_new_ids_stores_exactly_the_new_ones(engine) {
+        let app = spawn_app(engine).await;
+        app.post_csv("jobs", "999,Stored\n").await;
+        // 999 rows go in several statements; the stored id comes last, so
+        // the first statements have stored rows by the time it is refused.
+        let batch: String = (1..=999).map(|i| format!("{i},Job {i}\n")).collect();
+
+        let (status, body) = app.post_csv("jobs", &batch).await;
+
+        assert_eq!(status, 200, "{body}");
+        assert_eq!((body["inserted"].as_u64(), body["rejected"].as_u64()), (Some(998), Some(1)));
+        assert_eq!(codes(&body), [(998, "duplicate_id".to_owned())]);
+        assert_eq!(app.counts().await.1, 999);
+        let (_, row) = app.get("/api/v1/tables/jobs/rows/999").await;
+        assert_eq!(row["job_name"], "Stored");
+    }
+
     async fn concurrent_overlapping_batches_store_each_id_once(engine) {
         let app = spawn_app(engine).await;
         let batch: String = (1..=300).map(|i| format!("{i},Job {i}\n")).collect();
