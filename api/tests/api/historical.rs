@@ -216,3 +216,30 @@ async fn sqlite_a_load_killed_midway_resumes_without_loss_or_doubles() {
 async fn mariadb_a_load_killed_midway_resumes_without_loss_or_doubles() {
     a_load_killed_midway_resumes_without_loss_or_doubles(Engine::MariaDb).await;
 }
+
+/// A failure other than an unreachable database (here a migration that was
+/// changed after it was applied) is not waited out: the service stops with
+/// the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_migration_stops_the_service_with_the_error() {
+    let mut app = crate::helpers::spawn_app(Engine::Sqlite).await;
+    app.stop().await;
+    let pool = app.db.pool().await;
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = X'00' WHERE version = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let config = crate::helpers::config(&app.db.url, app.data_dir.path(), app.shared_dir.path());
+
+    let server = api::startup::Application::build(config).await.unwrap();
+    let outcome = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        server.run_until(std::future::pending()),
+    )
+    .await
+    .expect("the service stops by itself");
+
+    let error = format!("{:#}", outcome.unwrap_err());
+    assert!(error.contains("migration"), "{error}");
+}
