@@ -123,7 +123,9 @@ pub async fn restore_backup(
         db::index_staging(&mut conn, db.engine(), table).await?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging indexed");
 
-        let _writer = db.write_guard().await;
+        // No ingest between the reference check and the swap: an employee
+        // stored in between could point at a row the swap removes.
+        let _writer = db.exclusive_write_guard().await;
         if let Some(problem) = db::broken_reference(&mut conn, table).await? {
             return Err(RestoreError::Invalid(format!(
                 "restoring {name} would break a reference: {problem}; restore the referenced tables first"

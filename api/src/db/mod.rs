@@ -28,7 +28,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 /// Write transactions at once on MySQL. Ingest of 1 M rows over 16
 /// connections (MariaDB, 2 cores): 140 k rows/s and a p99 batch of 270 ms
 /// with all 16 writing at once; 155 k rows/s and 145 ms with 4.
-const MYSQL_WRITERS: usize = 4;
+const MYSQL_WRITERS: u32 = 4;
 
 /// Which SQL engine the pool talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct Db {
     /// is locked" when a read transaction tries to upgrade. MySQL takes a
     /// few: more only contend for the same index pages and the two cores.
     writers: Arc<Semaphore>,
+    /// How many turns `writers` has.
+    writer_turns: u32,
 }
 
 impl Db {
@@ -94,13 +96,15 @@ impl Db {
         let pool = options
             .connect_lazy(&url)
             .context("DATABASE_URL is not a valid database address")?;
+        let writer_turns = match engine {
+            Engine::Sqlite => 1,
+            Engine::MySql => MYSQL_WRITERS,
+        };
         Ok(Db {
             pool,
             engine,
-            writers: Arc::new(Semaphore::new(match engine {
-                Engine::Sqlite => 1,
-                Engine::MySql => MYSQL_WRITERS,
-            })),
+            writers: Arc::new(Semaphore::new(writer_turns as usize)),
+            writer_turns,
         })
     }
 
@@ -140,6 +144,16 @@ impl Db {
         // The semaphore is never closed.
         self.writers
             .acquire()
+            .await
+            .expect("the writers' semaphore is open")
+    }
+
+    /// Waits until no one else writes, and keeps it so until the guard is
+    /// dropped: for a check that must still hold when the next statement
+    /// runs (a restore's reference check, then its swap).
+    pub async fn exclusive_write_guard(&self) -> SemaphorePermit<'_> {
+        self.writers
+            .acquire_many(self.writer_turns)
             .await
             .expect("the writers' semaphore is open")
     }

@@ -335,6 +335,42 @@ engine_tests! {
         assert_eq!(app.counts().await.2, backed_up);
     }
 
+    async fn a_departments_restore_racing_ingest_never_leaves_an_orphan(engine) {
+        let app = spawn_app(engine).await;
+        app.post_csv("departments", "1,Sales\n2,Ops\n").await;
+        app.post_csv("jobs", "1,Dev\n").await;
+        let (_, backup) = app.backup("departments").await;
+        app.post_csv("departments", "3,New\n").await;
+
+        // Employees of department 3 arrive while department 3 is restored away.
+        let writer = async {
+            for round in 0..40 {
+                let batch: String = (round * 25..round * 25 + 25)
+                    .map(|i| format!("{},P,2021-02-02T00:00:00Z,3,1\n", i + 1))
+                    .collect();
+                let (status, body) = app.post_csv("employees", &batch).await;
+                assert_eq!(status, 200, "{body}");
+            }
+        };
+        let restore = async {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            app.restore("departments", Some(json!({"backup": backup["name"]}))).await
+        };
+        let ((), (status, body)) = tokio::join!(writer, restore);
+
+        // Either the restore came first (and the employees were refused) or
+        // it saw them and refused to orphan them: never both stored.
+        let departments = app.all_rows("departments").await;
+        let employees = app.all_rows("employees").await;
+        let has_3 = departments.iter().any(|d| d["department_id"] == 3);
+        match status {
+            200 => assert!(!has_3, "{departments:?}"),
+            422 => assert!(has_3 && !employees.is_empty(), "{body}"),
+            _ => panic!("{status} {body}"),
+        }
+        assert!(employees.is_empty() || has_3, "employees of a department that is gone");
+    }
+
     async fn a_restore_racing_ingest_leaves_one_whole_table(engine) {
         let app = seeded(engine).await;
         let batch: String = (1000..2000).map(|i| format!("{i},Person {i},2021-02-02T00:00:00Z,1,1\n")).collect();
