@@ -4,7 +4,6 @@ use crate::domain::Table;
 use crate::model::Record;
 use anyhow::Context;
 use apache_avro::{Codec, Writer, ZstandardSettings};
-use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -40,20 +39,7 @@ pub async fn create_backup(db: &Db, dir: &Path, table: Table) -> anyhow::Result<
         tokio::task::spawn_blocking(move || write_file(&temp_path, table, receiver))
     };
 
-    let streamed: anyhow::Result<()> = async {
-        let mut tx = db.begin().await?;
-        let mut rows = db::stream_rows(&mut tx, table).chunks(1000);
-        while let Some(chunk) = rows.next().await {
-            let chunk: Vec<Record> = chunk.into_iter().collect::<Result<_, _>>()?;
-            if sender.send(chunk).await.is_err() {
-                break; // the writer failed; its error is reported below
-            }
-        }
-        drop(rows);
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
+    let streamed = db::send_all_rows(db, table, &sender).await;
     drop(sender);
     let written = writer.await.context("the Avro writer panicked")?;
     let (rows, bytes, sha256) = match (streamed, written) {

@@ -12,7 +12,7 @@ mod rows;
 pub use loads::{LoadRecord, finish_load, load_record, record_progress, start_load};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
 pub use restore::{
-    broken_reference, create_staging, drop_staging, index_staging, insert_staging, stream_rows,
+    broken_reference, create_staging, drop_staging, index_staging, insert_staging, send_all_rows,
     swap_in_staging,
 };
 pub use rows::{count_rows, existing_ids, get_row, insert_rows, page_rows};
@@ -49,6 +49,8 @@ pub struct Db {
     writers: Arc<Semaphore>,
     /// How many turns `writers` has.
     writer_turns: u32,
+    /// The database address (with its password, if any: never logged).
+    url: Arc<str>,
 }
 
 impl Db {
@@ -105,6 +107,7 @@ impl Db {
             engine,
             writers: Arc::new(Semaphore::new(writer_turns as usize)),
             writer_turns,
+            url: url.into(),
         })
     }
 
@@ -136,6 +139,11 @@ impl Db {
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// The database address, for a connection outside the pool.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Waits for a turn to write (see `writers`); the turn ends when the

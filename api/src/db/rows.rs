@@ -1,7 +1,7 @@
+use super::restore::decode;
 use crate::domain::{Row, Table};
-use crate::model::{DepartmentRecord, EmployeeRecord, JobRecord, Record};
-use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, FromRow, QueryBuilder};
+use crate::model::Record;
+use sqlx::{Any, AnyConnection, QueryBuilder};
 use std::collections::HashSet;
 
 // Batch statements come in a few fixed shapes so that they stay in each
@@ -141,12 +141,4 @@ pub async fn page_rows(
         .fetch_all(conn)
         .await?;
     rows.iter().map(|row| decode(table, row)).collect()
-}
-
-fn decode(table: Table, row: &AnyRow) -> sqlx::Result<Record> {
-    Ok(match table {
-        Table::Departments => Record::Department(DepartmentRecord::from_row(row)?),
-        Table::Jobs => Record::Job(JobRecord::from_row(row)?),
-        Table::Employees => Record::Employee(EmployeeRecord::from_row(row)?),
-    })
 }
