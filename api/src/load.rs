@@ -6,6 +6,7 @@ use crate::domain::Table;
 use crate::ingest::{Candidate, MAX_BATCH_ROWS, RejectLog, Source, csv_candidate, store};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
@@ -92,7 +93,16 @@ pub async fn load_file(
     let reader =
         tokio::task::spawn_blocking(move || read_chunks(&reader_path, table, skip, &sender));
 
-    let source = Source::File { name: &file_name };
+    let source = Source::File {
+        name: &file_name,
+        sha256: &sha256,
+    };
+    // Rejects already logged by a run cut short before it committed them.
+    let mut logged = if record.is_some() {
+        log.logged_rows(table, &sha256).await?
+    } else {
+        HashSet::new()
+    };
     while let Some(chunk) = chunks.recv().await {
         let (rows_read, candidates) = chunk?;
         let _writer = db.write_guard().await;
@@ -108,7 +118,11 @@ pub async fn load_file(
             rejected,
         )
         .await?;
-        log.append(table, &source, &stored.rejections).await?;
+        let mut rejections = stored.rejections;
+        if !logged.is_empty() {
+            rejections.retain(|r| !logged.remove(&r.position));
+        }
+        log.append(table, &source, &rejections).await?;
         tx.commit().await?;
     }
     reader.await.context("the CSV reader stopped")?;

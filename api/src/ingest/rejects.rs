@@ -2,6 +2,8 @@ use super::Rejection;
 use crate::domain::Table;
 use anyhow::Context;
 use serde::Serialize;
+use std::collections::HashSet;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
@@ -11,8 +13,8 @@ use tokio::sync::Mutex;
 pub enum Source<'a> {
     /// A REST request, with its request id.
     Request { request_id: &'a str },
-    /// A historical CSV file.
-    File { name: &'a str },
+    /// A historical CSV file, with its SHA-256.
+    File { name: &'a str, sha256: &'a str },
 }
 
 /// Appends every rejected row, one JSON object per line, to
@@ -28,6 +30,8 @@ struct Line<'a> {
     table: &'static str,
     source: &'a str,
     request_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_sha256: Option<&'a str>,
     /// 0-based index in a request, 1-based record number in a file.
     row: u64,
     id: Option<i64>,
@@ -56,6 +60,41 @@ impl RejectLog {
         })
     }
 
+    /// The rows of the file with this checksum that have a line in the log
+    /// for `table`: a load resumed after a crash skips them, so a chunk that
+    /// was logged but not committed is not logged twice. Reads the whole log
+    /// (only when a load resumes).
+    pub async fn logged_rows(&self, table: Table, sha256: &str) -> anyhow::Result<HashSet<u64>> {
+        #[derive(serde::Deserialize)]
+        struct Logged<'a> {
+            table: &'a str,
+            file_sha256: Option<&'a str>,
+            row: u64,
+        }
+        let _appending = self.file.lock().await;
+        let path = self.path.clone();
+        let sha256 = sha256.to_owned();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<HashSet<u64>> {
+            let file = std::fs::File::open(&path)
+                .with_context(|| format!("cannot read the reject log {}", path.display()))?;
+            let mut rows = HashSet::new();
+            for line in std::io::BufReader::new(file).lines() {
+                let line = line?;
+                if !line.contains(&sha256) {
+                    continue;
+                }
+                if let Ok(logged) = serde_json::from_str::<Logged<'_>>(&line)
+                    && logged.table == table.name()
+                    && logged.file_sha256 == Some(sha256.as_str())
+                {
+                    rows.insert(logged.row);
+                }
+            }
+            Ok(rows)
+        })
+        .await?
+    }
+
     /// Writes the batch's rejects in one append.
     pub async fn append(
         &self,
@@ -67,9 +106,9 @@ impl RejectLog {
             return Ok(());
         }
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let (source_name, request_id) = match source {
-            Source::Request { request_id } => ("api", Some(*request_id)),
-            Source::File { name } => (*name, None),
+        let (source_name, request_id, file_sha256) = match source {
+            Source::Request { request_id } => ("api", Some(*request_id), None),
+            Source::File { name, sha256 } => (*name, None, Some(*sha256)),
         };
         let mut buffer = Vec::with_capacity(rejections.len() * 256);
         for rejection in rejections {
@@ -78,6 +117,7 @@ impl RejectLog {
                 table: table.name(),
                 source: source_name,
                 request_id,
+                file_sha256,
                 row: rejection.position,
                 id: rejection.id,
                 field: rejection.field,
