@@ -125,12 +125,16 @@ impl ApiError {
     /// The response, logging the cause of a server-side failure (once: every
     /// error becomes a response here).
     fn to_response(&self) -> Response {
-        if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = self {
-            tracing::error!(
-                error = format!("{cause:#}"),
-                status = self.status().as_u16(),
-                "request failed"
-            );
+        match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), status = 500, "request failed");
+            }
+            // The database is down or restarting: the operator's concern,
+            // not a bug, and repeated on every request while it lasts.
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = format!("{cause:#}"), status = 503, "request failed");
+            }
+            _ => {}
         }
         Json(self.body()).with_status(self.status()).into_response()
     }
