@@ -118,18 +118,14 @@ impl ReportsApi {
             db::hires_by_quarter(&mut conn, year).await?
         };
         let file = format!("hires-by-quarter-{year}");
-        let rendered = render(self.state.reports_dir.clone(), file, move || {
+        let format = negotiate(format.0, request);
+        render(self.state.reports_dir.clone(), file, format, move || {
             let (report, mut frame) = reports::req1(year, &counts)?;
             let csv = reports::to_csv(&mut frame, &["department", "job", "Q1", "Q2", "Q3", "Q4"])?;
             let html = reports::req1_html(&report);
             Ok(Rendered { report, csv, html })
         })
-        .await?;
-        Ok(match negotiate(format.0, request) {
-            Format::Json => ReportResponse::Json(Json(rendered.report)),
-            Format::Csv => ReportResponse::Csv(rendered.csv),
-            Format::Html => ReportResponse::Html(Html(rendered.html)),
-        })
+        .await
     }
 
     /// req2: departments that hired more than the mean in a year.
@@ -160,18 +156,14 @@ impl ReportsApi {
             db::hires_by_department(&mut conn, year).await?
         };
         let file = format!("departments-above-mean-{year}");
-        let rendered = render(self.state.reports_dir.clone(), file, move || {
+        let format = negotiate(format.0, request);
+        render(self.state.reports_dir.clone(), file, format, move || {
             let (report, mut frame) = reports::req2(year, &counts)?;
             let csv = reports::to_csv(&mut frame, &["id", "department", "hired"])?;
             let html = reports::req2_html(&report);
             Ok(Rendered { report, csv, html })
         })
-        .await?;
-        Ok(match negotiate(format.0, request) {
-            Format::Json => ReportResponse::Json(Json(rendered.report)),
-            Format::Csv => ReportResponse::Csv(rendered.csv),
-            Format::Html => ReportResponse::Html(Html(rendered.html)),
-        })
+        .await
     }
 }
 
@@ -200,14 +192,16 @@ fn negotiate(format: Option<Format>, request: &Request) -> Format {
 }
 
 /// Shapes and renders a report on a blocking thread (inside the request's
-/// span), then writes its three renderings to `dir/<file>.{json,csv,html}`.
-async fn render<T: serde::Serialize + Send + 'static>(
+/// span), writes its three renderings to `dir/<file>.{json,csv,html}`, and
+/// answers with the one in `format`.
+async fn render<T: serde::Serialize + ToJSON + Send + 'static>(
     dir: std::path::PathBuf,
     file: String,
+    format: Format,
     build: impl FnOnce() -> anyhow::Result<Rendered<T>> + Send + 'static,
-) -> Result<Rendered<T>, ApiError> {
+) -> Result<ReportResponse<T>, ApiError> {
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
+    let rendered = tokio::task::spawn_blocking(move || {
         span.in_scope(|| -> anyhow::Result<Rendered<T>> {
             let rendered = build()?;
             let json = serde_json::to_vec_pretty(&rendered.report)?;
@@ -219,5 +213,10 @@ async fn render<T: serde::Serialize + Send + 'static>(
     })
     .await
     .map_err(anyhow::Error::new)?
-    .map_err(ApiError::internal)
+    .map_err(ApiError::internal)?;
+    Ok(match format {
+        Format::Json => ReportResponse::Json(Json(rendered.report)),
+        Format::Csv => ReportResponse::Csv(rendered.csv),
+        Format::Html => ReportResponse::Html(Html(rendered.html)),
+    })
 }
