@@ -2,7 +2,9 @@
 //! mid-ingest. Nothing stored is lost or doubled, and every row sent is
 //! accounted for as stored or as a logged reject.
 
-use crate::helpers::{Engine, TOKEN, TestDb, into_json, spawn_app};
+use crate::helpers::{
+    Engine, TOKEN, TestDb, api_command, free_port, into_json, spawn_app, wait_ready,
+};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -148,34 +150,15 @@ async fn ingest_killed_midway_loses_and_doubles_nothing(engine: Engine) {
         "1,Dev\n2,Manager\n3,Analyst\n",
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let start = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_api"))
-            .env("DATABASE_URL", &db.url)
-            .env("API_ADDR", format!("127.0.0.1:{port}"))
-            .env("DATA_DIR", data.path())
-            .env("SHARED_DIR", shared.path())
-            .env("API_TOKEN", TOKEN)
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+        api_command(&db.url, port, data.path(), shared.path())
             .spawn()
             .unwrap()
     };
     let http = reqwest::Client::new();
-    let wait_ready = || async {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !matches!(http.get(format!("{base}/ready")).send().await, Ok(r) if r.status() == 200)
-        {
-            assert!(Instant::now() < deadline, "the server never got ready");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
+    let wait_ready = || wait_ready(&http, &base, Duration::from_secs(120));
     let body = |batch: u64| -> String {
         (batch * BATCH + 1..=(batch + 1) * BATCH)
             .map(|id| format!("{id},Person {id},2021-06-01T08:00:00Z,{},1\n", 1 + id % 3))

@@ -212,18 +212,7 @@ impl TestApp {
 
     /// Waits until `/ready` answers 200; panics after `limit`.
     pub async fn wait_ready(&self, limit: std::time::Duration) {
-        let started = std::time::Instant::now();
-        loop {
-            let (status, body) = self.get("/ready").await;
-            if status == 200 {
-                return;
-            }
-            assert!(
-                started.elapsed() < limit,
-                "not ready after {limit:?}: {status} {body}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        wait_ready(&self.http, &self.address, limit).await;
     }
 
     /// (Re)starts the server without waiting for it to be ready.
@@ -344,6 +333,49 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// Waits until `{base}/ready` answers 200; panics after `limit` with the
+/// last answer.
+pub async fn wait_ready(http: &reqwest::Client, base: &str, limit: std::time::Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let last = match http.get(format!("{base}/ready")).send().await {
+            Ok(response) if response.status() == 200 => return,
+            Ok(response) => format!("{:?}", into_json(response).await),
+            Err(err) => err.to_string(),
+        };
+        assert!(
+            started.elapsed() < limit,
+            "not ready after {limit:?}: {last}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A port nobody listens on now (released before it is returned).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The real `api` binary on `db_url` and the given folders, listening at
+/// `127.0.0.1:port`, logging warnings to nowhere; callers may override.
+pub fn api_command(db_url: &str, port: u16, data: &Path, shared: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_api"));
+    command
+        .env("DATABASE_URL", db_url)
+        .env("API_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATA_DIR", data)
+        .env("SHARED_DIR", shared)
+        .env("API_TOKEN", TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
 }
 
 pub async fn into_json(response: reqwest::Response) -> (u16, Value) {

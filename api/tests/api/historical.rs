@@ -132,16 +132,9 @@ async fn a_load_killed_midway_resumes_without_loss_or_doubles(engine: Engine) {
     write(data.path(), "employees.csv", &employees);
     let expected_rejects = EMPLOYEES / 1000;
 
+    let port = crate::helpers::free_port();
     let start = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_api"))
-            .env("DATABASE_URL", &db.url)
-            .env("API_ADDR", "127.0.0.1:0")
-            .env("DATA_DIR", data.path())
-            .env("SHARED_DIR", shared.path())
-            .env("API_TOKEN", "t")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+        crate::helpers::api_command(&db.url, port, data.path(), shared.path())
             .spawn()
             .unwrap()
     };

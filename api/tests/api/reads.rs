@@ -218,18 +218,9 @@ async fn the_healthcheck_flag_sees_a_ready_server_and_a_missing_one() {
 async fn json_logs_are_one_object_per_line_with_the_request_id() {
     let db = crate::helpers::TestDb::create(Engine::Sqlite).await;
     let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let log = shared.path().join("stderr.log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
-        .env("DATABASE_URL", &db.url)
-        .env("API_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATA_DIR", data.path())
-        .env("SHARED_DIR", shared.path())
-        .env("API_TOKEN", TOKEN)
+    let mut child = crate::helpers::api_command(&db.url, port, data.path(), shared.path())
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .stderr(std::fs::File::create(&log).unwrap())
