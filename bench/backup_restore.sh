@@ -26,13 +26,8 @@ for rows in "${sizes[@]}"; do
     shared=$work/shared-$engine-$rows
     empty=$work/empty
     mkdir -p "$shared" "$empty"
-    if [[ $engine == sqlite ]]; then
-      url="sqlite://$work/$engine-$rows.db?mode=rwc"
-    else
-      db=bench_$rows
-      sql -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-      url=$mysql_url/$db
-    fi
+    db=bench_$rows
+    fresh_db "$engine" "$db"
     start_api "$url" "$shared" "$data"   # the historical load
     stop_api
 

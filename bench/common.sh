@@ -17,6 +17,16 @@ port=${BENCH_PORT:-18431}
 trap 'rm -rf "$work"' EXIT
 mysql_url=mysql://hiring_test:hiring_test@127.0.0.1:3306
 sql() { mariadb -uhiring_test -phiring_test -h127.0.0.1 "$@"; }
+# Makes database $2 empty on engine $1 (sqlite or mariadb); sets url.
+fresh_db() {
+  if [[ $1 == sqlite ]]; then
+    rm -f "$work/$2.db" "$work/$2.db-wal" "$work/$2.db-shm"
+    url="sqlite://$work/$2.db?mode=rwc"
+  else
+    sql -e "DROP DATABASE IF EXISTS $2; CREATE DATABASE $2 CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    url=$mysql_url/$2
+  fi
+}
 # The API's peak RSS in MiB.
 peak_rss() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 # Starts the API on 127.0.0.1:$port and returns once it is ready; sets pid.

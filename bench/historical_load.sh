@@ -14,12 +14,7 @@ echo "|---|---|---|---|---|"
 for rows in "${sizes[@]}"; do
   "$gen" "$work/data-$rows" "$rows" 2>/dev/null
   for engine in sqlite mariadb; do
-    if [[ $engine == sqlite ]]; then
-      url="sqlite://$work/$engine-$rows.db?mode=rwc"
-    else
-      sql -e "DROP DATABASE IF EXISTS bench_load; CREATE DATABASE bench_load CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-      url=mysql://hiring_test:hiring_test@127.0.0.1:3306/bench_load
-    fi
+    fresh_db "$engine" bench_load
     t0=$(date +%s.%N)
     start_api "$url" "$work/shared-$engine-$rows" "$work/data-$rows"
     t1=$(date +%s.%N)

@@ -36,9 +36,6 @@ now() { date +%s.%N; }
 row() { # contender, engine, connections, rows seconds rows/s p50 p99, peak
   echo "| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |"
 }
-fresh_mariadb() {
-  sql -e "DROP DATABASE IF EXISTS bench_ingest; CREATE DATABASE bench_ingest CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-}
 
 echo "Rows: $n clean employee rows of $rows generated."
 echo
@@ -48,8 +45,8 @@ echo "|---|---|---|---|---|---|---|---|---|"
 # MariaDB's own tools, on the schema the API makes (the API creates it and
 # loads the references, then stops).
 for tool in load_data inserts; do
-  fresh_mariadb
-  start_api "$mysql_url/bench_ingest" "$work/shared-tool" "$refs"
+  fresh_db mariadb bench_ingest
+  start_api "$url" "$work/shared-tool" "$refs"
   stop_api
   t0=$(now)
   if [[ $tool == load_data ]]; then
@@ -71,13 +68,7 @@ done
 for engine in mariadb sqlite; do
   for run in csv:1 csv:4 csv:16 json:4; do
     format=${run%:*} connections=${run#*:}
-    if [[ $engine == mariadb ]]; then
-      fresh_mariadb
-      url=$mysql_url/bench_ingest
-    else
-      rm -f "$work/ingest.db"*
-      url="sqlite://$work/ingest.db?mode=rwc"
-    fi
+    fresh_db "$engine" bench_ingest
     rm -rf "$work/shared"
     start_api "$url" "$work/shared" "$refs"
     read -r sent secs rate p50 p99 < <("$driver" send "http://127.0.0.1:$port" bench "$clean" "$connections" "$format")
@@ -92,7 +83,7 @@ done
 peer_port=$((port + 1))
 for run in multi:1 multi:4 multi:16 executemany:4; do
   method=${run%:*} connections=${run#*:}
-  fresh_mariadb
+  fresh_db mariadb bench_ingest
   PEER_TO_SQL_METHOD=$method \
   PEER_DATABASE_URL="mysql+pymysql://hiring_test:hiring_test@127.0.0.1:3306/bench_ingest" \
     "$peer/.venv/bin/uvicorn" app:app --app-dir "$peer" --host 127.0.0.1 --port "$peer_port" \

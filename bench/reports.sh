@@ -14,12 +14,7 @@ echo "|---|---|---|---|---|"
 for rows in "${sizes[@]}"; do
   "$gen" "$work/data-$rows" "$rows" 2>/dev/null
   for engine in sqlite mariadb; do
-    if [[ $engine == sqlite ]]; then
-      url="sqlite://$work/$engine-$rows.db?mode=rwc"
-    else
-      sql -e "DROP DATABASE IF EXISTS bench_reports; CREATE DATABASE bench_reports CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-      url=$mysql_url/bench_reports
-    fi
+    fresh_db "$engine" bench_reports
     # First start: the historical load. Second: the measured service, once
     # the database has finished the load's background work.
     for data in "$work/data-$rows" "$work/none"; do
