@@ -298,6 +298,43 @@ engine_tests! {
         assert_eq!((status, body["code"].as_str()), (404, Some("unknown_table")));
     }
 
+    async fn a_backup_racing_ingest_holds_whole_batches_from_one_snapshot(engine) {
+        let app = seeded(engine).await;
+        let before = app.all_rows("employees").await.len();
+        let writing = std::sync::atomic::AtomicBool::new(true);
+        let writer = async {
+            for round in 0..60u32 {
+                let start = 10_000 + round * 100;
+                let batch: String = (start..start + 100)
+                    .map(|i| format!("{i},Racer {i},2021-02-02T00:00:00Z,1,1\n"))
+                    .collect();
+                let (status, body) = app.post_csv("employees", &batch).await;
+                assert_eq!((status, body["inserted"].as_u64()), (200, Some(100)), "{body}");
+            }
+            writing.store(false, std::sync::atomic::Ordering::SeqCst);
+        };
+        let backups = async {
+            let mut rows = Vec::new();
+            while writing.load(std::sync::atomic::Ordering::SeqCst) {
+                let (status, backup) = app.backup("employees").await;
+                assert_eq!(status, 201, "{backup}");
+                rows.push((backup["name"].clone(), backup["rows"].as_u64().unwrap() as usize));
+            }
+            rows
+        };
+        let ((), backups) = tokio::join!(writer, backups);
+
+        // Each backup is one snapshot: whole 100-row batches, nothing torn.
+        assert!(!backups.is_empty());
+        for (_, rows) in &backups {
+            assert_eq!((rows - before) % 100, 0, "a backup of {rows} rows");
+        }
+        let (name, rows) = backups.last().unwrap();
+        let (status, body) = app.restore("employees", Some(json!({"backup": name}))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(app.all_rows("employees").await.len(), *rows);
+    }
+
     async fn readers_during_a_restore_see_the_old_table_or_the_new_one_never_a_mix(engine) {
         let app = seeded(engine).await;
         let rows = |range: std::ops::Range<u32>| -> String {
