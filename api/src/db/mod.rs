@@ -19,8 +19,10 @@ pub use rows::{count_rows, existing_ids, get_row, insert_rows, page_rows};
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, Transaction};
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -49,8 +51,9 @@ pub struct Db {
     writers: Arc<Semaphore>,
     /// How many turns `writers` has.
     writer_turns: u32,
-    /// The database address (with its password, if any: never logged).
-    url: Arc<str>,
+    /// SQLite: a read-only connection outside the pool for backups (see
+    /// `send_all_rows`).
+    sqlite_reader: Option<Arc<SqliteConnectOptions>>,
 }
 
 impl Db {
@@ -95,6 +98,16 @@ impl Db {
             }),
             Engine::MySql => options,
         };
+        let sqlite_reader = match engine {
+            Engine::Sqlite => Some(Arc::new(
+                SqliteConnectOptions::from_str(&url)
+                    .context("DATABASE_URL is not a valid SQLite address")?
+                    .read_only(true)
+                    .create_if_missing(false)
+                    .row_buffer_size(1024),
+            )),
+            Engine::MySql => None,
+        };
         let pool = options
             .connect_lazy(&url)
             .context("DATABASE_URL is not a valid database address")?;
@@ -107,7 +120,7 @@ impl Db {
             engine,
             writers: Arc::new(Semaphore::new(writer_turns as usize)),
             writer_turns,
-            url: url.into(),
+            sqlite_reader,
         })
     }
 
@@ -141,9 +154,10 @@ impl Db {
         self.engine
     }
 
-    /// The database address, for a connection outside the pool.
-    pub fn url(&self) -> &str {
-        &self.url
+    /// How to open a read-only SQLite connection outside the pool; `None`
+    /// on MySQL.
+    pub(super) fn sqlite_reader(&self) -> Option<&SqliteConnectOptions> {
+        self.sqlite_reader.as_deref()
     }
 
     /// Waits for a turn to write (see `writers`); the turn ends when the

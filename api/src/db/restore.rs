@@ -5,9 +5,8 @@ use super::{Db, Engine};
 use crate::domain::{Row, Table};
 use crate::model::{DepartmentRecord, EmployeeRecord, JobRecord, Record};
 use futures::stream::StreamExt;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::sqlite::SqliteConnection;
 use sqlx::{AnyConnection, Connection, FromRow};
-use std::str::FromStr;
 use tokio::sync::mpsc;
 
 /// Sends every row of `table` in id order, in chunks of 1000, from one
@@ -27,19 +26,15 @@ pub async fn send_all_rows(
         table.columns().join(", "),
         table.id_column()
     );
-    match db.engine() {
-        Engine::Sqlite => {
-            let options = SqliteConnectOptions::from_str(db.url())?
-                .read_only(true)
-                .create_if_missing(false)
-                .row_buffer_size(1024);
-            let mut conn = SqliteConnection::connect_with(&options).await?;
+    match db.sqlite_reader() {
+        Some(options) => {
+            let mut conn = SqliteConnection::connect_with(options).await?;
             let mut tx = conn.begin().await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
             send_chunks(rows.map(|row| decode(table, &row?)), sender).await?;
             tx.commit().await?;
         }
-        Engine::MySql => {
+        None => {
             let mut tx = db.begin().await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
             send_chunks(rows.map(|row| decode(table, &row?)), sender).await?;
