@@ -203,8 +203,10 @@ fn progress_bar(size: Option<u64>, quiet: bool) -> ProgressBar {
 
 /// The record as one CSV line, quoted as needed.
 fn csv_line(record: &csv::ByteRecord) -> String {
+    // A small buffer: the default 8 KiB is allocated and zeroed per row.
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
+        .buffer_capacity(256)
         .from_writer(Vec::new());
     let _ = writer.write_byte_record(record);
     let mut bytes = writer.into_inner().unwrap_or_default();
