@@ -24,11 +24,17 @@ RUN cargo chef cook --release --locked --recipe-path recipe.json --package api -
 COPY . .
 RUN cargo build --release --locked --package api --package client --bins
 
-# What both runtime images share: a non-root user and the shared volume's
-# layout. A named volume mounted at /shared for the first time is filled
-# from the image, so incoming/ (the `docker compose cp` target) is there and
-# belongs to the app user from the start.
+# What both runtime images share: CA roots, a non-root user and the shared
+# volume's layout. A named volume mounted at /shared for the first time is
+# filled from the image, so incoming/ (the `docker compose cp` target) is
+# there and belongs to the app user from the start.
 FROM debian:12.15-slim AS runtime
+# CA certificates: rustls in the client (and TLS to a managed database) needs
+# the system's roots. Unpinned on purpose: Debian's security updates.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app app \
     && mkdir -p /app /shared/incoming /shared/backups /shared/logs /shared/reports /shared/secrets \
     && chown -R app:app /shared \

@@ -12,13 +12,31 @@
 #   mysql:<v>                that Debian + MariaDB, behind an entrypoint that
 #                            honours the official image's MYSQL_* variables
 # so the real Dockerfiles build unchanged. Stand-ins carry the label
-# `hiring.stand-in` (the hash of their recipe) and are reused while it
-# matches; a pull that works replaces them with the real image.
+# `hiring.stand-in=yes`; each is also tagged `hiring-stand-in:<name>-<hash
+# of its recipe and of the Debian image under it>` and reused while that tag
+# and the name point to the same image, so the build cache above it
+# survives. A pull that works replaces a stand-in with the real image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-recipe=$(cat scripts/stand-in-images.sh scripts/stand-ins/* | sha256sum | cut -c1-16)
+# What a stand-in is made from; a change makes it again. Bump the Debian
+# one by hand when debian_image changes.
+recipe_of() {
+  local image=$1 base
+  case $image in
+    debian:*) echo "bookworm-minbase-1" ;;
+    rust:*)
+      base=$(docker image inspect --format '{{.Id}}' "$debian")
+      { echo "$base"; rustc -vV; cat scripts/stand-ins/rust.Dockerfile; } | sha256sum | cut -c1-16
+      ;;
+    mysql:*)
+      base=$(docker image inspect --format '{{.Id}}' "$debian")
+      { echo "$base"; cat scripts/stand-ins/mysql.Dockerfile scripts/stand-ins/mysql-entrypoint.sh \
+        scripts/stand-ins/my.cnf; } | sha256sum | cut -c1-16
+      ;;
+  esac
+}
 made=()
 
 # The images the Dockerfiles start FROM, leaving out their own stage names.
@@ -30,13 +48,29 @@ base_images() {
        }' "$@" | sort -u
 }
 
+image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
+# The tag that records which recipe made a stand-in.
+recipe_tag() { echo "hiring-stand-in:$(tr ':/' '__' <<<"$1")-$(recipe_of "$1")"; }
+
 is_current_stand_in() {
-  [[ $(docker image inspect --format '{{index .Config.Labels "hiring.stand-in"}}' "$1" 2>/dev/null) == "$recipe" ]]
+  local id
+  id=$(image_id "$1") && [[ $id == "$(image_id "$(recipe_tag "$1")")" ]]
 }
 
 real_image_present() {
   docker image inspect "$1" >/dev/null 2>&1 &&
     [[ -z $(docker image inspect --format '{{index .Config.Labels "hiring.stand-in"}}' "$1") ]]
+}
+
+# Tags a new stand-in with its recipe and drops the tags of older recipes.
+record_recipe() {
+  local image=$1 tag old
+  tag=$(recipe_tag "$image")
+  while read -r old; do
+    [[ $old == "$tag" ]] || docker rmi "$old" >/dev/null 2>&1 || true
+  done < <(docker images --format '{{.Repository}}:{{.Tag}}' hiring-stand-in |
+    grep -F "hiring-stand-in:$(tr ':/' '__' <<<"$image")-" || true)
+  docker tag "$image" "$tag"
 }
 
 # docker build with the classic builder (no buildx here), its output shown
@@ -62,7 +96,7 @@ debian_image() {
   as_root tar -C "$rootfs" -c . |
     docker import \
       --change 'CMD ["bash"]' \
-      --change "LABEL hiring.stand-in=$recipe" \
+      --change "LABEL hiring.stand-in=yes" \
       --change "LABEL org.opencontainers.image.description=\"stand-in for $image: Debian bookworm minbase, made by scripts/stand-in-images.sh\"" \
       - "$image" >/dev/null
   as_root rm -rf "$rootfs"
@@ -84,7 +118,7 @@ rust_image() {
   cp /etc/ssl/certs/ca-certificates.crt "$context/"
   cp scripts/stand-ins/rust.Dockerfile "$context/Dockerfile"
   build --build-arg "BASE=$debian" --build-arg "RUST_VERSION=$have" \
-    --label "hiring.stand-in=$recipe" \
+    --label "hiring.stand-in=yes" \
     --label "org.opencontainers.image.description=stand-in for $image: Debian gcc + this machine's Rust $have" \
     -t "$image" "$context"
   rm -rf "$context"
@@ -94,7 +128,7 @@ mysql_image() {
   local image=$1 debian=$2
   echo "==> stand-in $image: $debian + MariaDB, with the official image's entrypoint variables"
   build --build-arg "BASE=$debian" \
-    --label "hiring.stand-in=$recipe" \
+    --label "hiring.stand-in=yes" \
     --label "org.opencontainers.image.description=stand-in for $image: Debian's MariaDB" \
     -f scripts/stand-ins/mysql.Dockerfile -t "$image" scripts/stand-ins
 }
@@ -121,6 +155,7 @@ for image in "$debian" "${images[@]}"; do
     mysql:*) mysql_image "$image" "$debian" ;;
     *) echo "error: cannot pull $image and have no stand-in recipe for it" >&2; exit 1 ;;
   esac
+  record_recipe "$image"
   made+=("$image")
 done
 

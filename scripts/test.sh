@@ -5,15 +5,20 @@
 # (scripts/check-stack.sh), then runs every test
 # of the workspace against SQLite and MariaDB (each test makes its own
 # database and drops it), and last schemathesis against the API's OpenAPI
-# document (scripts/schemathesis.sh).
+# document (scripts/schemathesis.sh), then the container stack: Docker
+# installed and started when missing (scripts/ensure-docker.sh), the real
+# Dockerfile and compose.yaml built and started through ./up.sh and walked
+# through as a user would (scripts/stack-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-mariadb.sh
 scripts/ensure-python.sh
 scripts/ensure-chromium.sh
+scripts/ensure-docker.sh
 scripts/check-stack.sh
 # Snapshots are checked, never rewritten, by this command.
 export INSTA_UPDATE=no
 cargo test --workspace --locked "$@"
 scripts/schemathesis.sh
+scripts/stack-test.sh

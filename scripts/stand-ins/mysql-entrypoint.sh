@@ -52,7 +52,7 @@ if [[ ! -d $datadir/mysql ]]; then
     sleep 1
   done
   {
-    echo "DROP USER IF EXISTS ''@'localhost', ''@'$(hostname)';"
+    echo "DROP USER IF EXISTS ''@'localhost', ''@'$(hostname)', 'root'@'$(hostname)';"
     if [[ -n ${MYSQL_DATABASE:-} ]]; then
       echo "CREATE DATABASE IF NOT EXISTS $(sql_name "$MYSQL_DATABASE");"
     fi

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# The container stack, built and started for real and walked through as a
+# user would (run by .ci/run; needs a Docker engine and Compose v2, see
+# scripts/ensure-docker.sh, and the .venv of scripts/ensure-python.sh):
+#
+#   scripts/stack-test.sh
+#
+# 1. A throwaway copy of the project (the files git tracks or would track,
+#    uncommitted edits included) under its own compose project name
+#    (hiring-stacktest) and a free host port, so a stack you run yourself is
+#    never touched; base images that cannot be pulled get stand-ins
+#    (scripts/stand-in-images.sh).
+# 2. `./up.sh --clean` exactly as a user runs it, until healthy.
+# 3. The journey: `docker compose cp` a CSV with bad rows in, add-records,
+#    req1, req2, backup all, restore, tables; reports and backups copied out
+#    and checked whole (JSON parses, pages end, checksums and Avro row
+#    counts match).
+# 4. Isolation and exposure, proved: the client cannot reach the DB but
+#    reaches the API; the API reaches the DB; the DB has no route beyond
+#    back-net; only the API is published, on 127.0.0.1. The same client
+#    checks run once more with the client put on back-net too, and must fail.
+# 5. Persistence: `docker compose down` (volumes kept), `./up.sh` again:
+#    counts unchanged and the historical load not run again.
+# Everything it made (containers, networks, volumes, the copy) is removed at
+# the end, also on failure; images stay as the build cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+started=$(date +%s)
+step() { echo "==> stack: $* ($(($(date +%s) - started))s)"; }
+fail() { echo "stack test FAILED: $*" >&2; exit 1; }
+
+docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0
+export COMPOSE_PROJECT_NAME=${STACK_PROJECT:-hiring-stacktest}
+API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export API_PORT
+python=$repo/.venv/bin/python
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/hiring-stack.XXXXXX")
+cleanup() {
+  local status=$?
+  if ((status != 0)) && [[ -f $work/compose.yaml ]]; then
+    echo "---- last log lines of the stack ----" >&2
+    (cd "$work" && docker compose --profile cli logs --no-color --tail 60) >&2 || true
+  fi
+  if [[ -f $work/compose.yaml ]]; then
+    (cd "$work" && docker compose --profile cli down --volumes --remove-orphans --timeout 20) >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+
+step "copying the project to $work (compose project $COMPOSE_PROJECT_NAME, port $API_PORT)"
+git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' file; do [[ -e $file ]] && printf '%s\0' "$file"; done |
+  tar -c --null -T - | tar -x -C "$work"
+cd "$work"
+out=$work/out
+mkdir -p "$out"
+
+compose() { docker compose "$@"; }
+client() { compose run --rm --no-deps -T client "$@"; }
+# Row counts as "table=count" lines, from the table `client tables` prints.
+counts() {
+  client tables | grep -oE '(departments|jobs|employees)[^0-9]+[0-9]+' |
+    sed -E 's/^([a-z]+)[^0-9]+([0-9]+)$/\1=\2/' | sort
+}
+count_of() { awk -F= -v t="$1" '$1 == t { print $2 }' <<<"$2"; }
+expect_line() {
+  local text=$1 pattern=$2 what=$3
+  grep -Eq -- "$pattern" <<<"$text" || { printf '%s\n' "$text" >&2; fail "$what: expected a line matching /$pattern/"; }
+}
+
+step "base images"
+"$repo/scripts/stand-in-images.sh"
+
+step "./up.sh --clean"
+up_started=$(date +%s)
+./up.sh --clean
+echo "stack healthy $(($(date +%s) - up_started)) s after ./up.sh --clean"
+for image in api client; do
+  docker image inspect --format "$image image: {{.Size}} bytes" "$COMPOSE_PROJECT_NAME-$image"
+done
+
+# ---------------------------------------------------------------- journey
+step "journey: docker compose cp a CSV with bad rows, add-records"
+before=$(counts)
+echo "$before"
+{
+  for i in $(seq 0 1499); do
+    printf '%d,Stack Hire %d,2021-%02d-%02dT09:30:00Z,%d,%d\r\n' \
+      $((700001 + i)) "$i" $((i % 12 + 1)) $((i % 28 + 1)) $((i % 12 + 1)) $((i % 40 + 1))
+  done
+  printf '701501,,2021-03-01T00:00:00Z,1,1\r\n'               # missing_field
+  printf '701502,Bad Date,2021-13-01T00:00:00Z,1,1\r\n'       # invalid_datetime
+  printf '701503,No Such Dept,2021-03-01T00:00:00Z,999,1\r\n' # unknown_department
+  printf '700001,Same Id,2021-03-01T00:00:00Z,1,1\r\n'        # duplicate_id
+  printf '0,Zero Id,2021-03-01T00:00:00Z,1,1\r\n'             # out_of_range
+  printf '701504,Short Row,2021-03-01T00:00:00Z,1'            # wrong_field_count, no last newline
+} >"$out/new_hires.csv"
+compose cp "$out/new_hires.csv" api:/shared/incoming/employees.csv
+added=$(client add-records employees)
+echo "$added"
+expect_line "$added" '^employees: 1506 rows read, 1500 inserted, 6 rejected$' "add-records"
+compose cp api:/shared/incoming/employees.csv.rejects.jsonl "$out/rejects.jsonl"
+codes=$("$python" -c 'import json, sys; print(" ".join(sorted(json.loads(l)["code"] for l in open(sys.argv[1]))))' "$out/rejects.jsonl")
+[[ $codes == "duplicate_id invalid_datetime missing_field out_of_range unknown_department wrong_field_count" ]] ||
+  fail "rejected rows: got codes '$codes'"
+after=$(counts)
+[[ $(count_of employees "$after") -eq $(($(count_of employees "$before") + 1500)) ]] ||
+  fail "employees went from $(count_of employees "$before") to $(count_of employees "$after"), not +1500"
+
+step "journey: req1, req2"
+req1=$(client req1 --year 2021)
+echo "$req1" | head -n 5
+expect_line "$req1" 'department .*job .*Q1 .*Q2 .*Q3 .*Q4' "req1 header"
+[[ $(grep -c 'Stack Hire' <<<"$req1" || true) -eq 0 ]] || fail "req1 shows employee names"
+[[ $(wc -l <<<"$req1") -gt 10 ]] || fail "req1 has too few lines"
+req2=$(client req2 --year 2021)
+echo "$req2"
+expect_line "$req2" 'id .*department .*hired' "req2 header"
+expect_line "$req2" '^[^a-z]*[0-9]+ .*[A-Za-z].* [0-9]+' "req2 rows"
+
+step "journey: backup all, restore employees --yes, tables"
+backups=$(client backup all)
+echo "$backups"
+for table in departments jobs employees; do
+  expect_line "$backups" "$table .*$table-.*\\.avro" "backup all ($table)"
+done
+restored=$(client restore employees --yes)
+echo "$restored"
+employees=$(count_of employees "$after")
+expect_line "$restored" "^restored employees from employees-.*\\.avro: $employees rows \\(it had $employees\\)$" "restore"
+tables=$(counts)
+echo "$tables"
+[[ $tables == "$after" ]] || fail "counts changed by backup and restore: $after -> $tables"
+
+step "journey: reports and backups copied out whole"
+compose cp api:/shared/reports "$out/reports"
+compose cp api:/shared/backups "$out/backups"
+"$python" - "$out" <<'PY'
+import csv, hashlib, json, pathlib, sys
+import fastavro
+
+out = pathlib.Path(sys.argv[1])
+for report in ("hires-by-quarter-2021", "departments-above-mean-2021"):
+    data = json.loads((out / "reports" / f"{report}.json").read_text())
+    with open(out / "reports" / f"{report}.csv", newline="", encoding="utf-8") as f:
+        lines = list(csv.reader(f))
+    assert data["rows"], f"{report}: no rows"
+    assert len(lines) == len(data["rows"]) + 1, f"{report}: CSV has {len(lines)} lines for {len(data['rows'])} rows"
+    html = (out / "reports" / f"{report}.html").read_text()
+    assert html.rstrip().endswith("</html>") and "Plotly.newPlot" in html, f"{report}.html is cut short"
+    print(f"{report}: {len(data['rows'])} rows in JSON and CSV, {len(html)} bytes of HTML")
+avros = sorted((out / "backups").glob("*.avro"))
+assert {p.name.split("-")[0] for p in avros} == {"departments", "jobs", "employees"}, avros
+for avro in avros:
+    sidecar = json.loads(avro.with_name(avro.name + ".json").read_text())
+    digest = hashlib.sha256(avro.read_bytes()).hexdigest()
+    assert digest == sidecar["sha256"], f"{avro.name}: sha256 {digest} != {sidecar['sha256']}"
+    with open(avro, "rb") as f:
+        rows = sum(1 for _ in fastavro.reader(f))
+    assert rows == sidecar["rows"], f"{avro.name}: {rows} records, sidecar says {sidecar['rows']}"
+    print(f"{avro.name}: {rows} records, sha256 matches")
+PY
+employees_backup=$(find "$out/backups" -name 'employees-*.avro' | head -n1)
+"$python" -c 'import fastavro, sys; sys.exit(0 if sum(1 for _ in fastavro.reader(open(sys.argv[1], "rb"))) == int(sys.argv[2]) else 1)' \
+  "$employees_backup" "$employees" || fail "the employees backup does not hold the $employees rows"
+
+# -------------------------------------------------------------- isolation
+container() { compose ps --all --quiet "$1"; }
+ip_on() { docker inspect --format "{{with index .NetworkSettings.Networks \"${COMPOSE_PROJECT_NAME}_$2\"}}{{.IPAddress}}{{end}}" "$(container "$1")"; }
+can_connect() { # SERVICE HOST PORT [compose args...]: a TCP connection from inside SERVICE's container
+  local service=$1 host=$2 port=$3
+  shift 3
+  local probe="timeout 3 bash -c 'exec 3<>/dev/tcp/$host/$port' 2>/dev/null"
+  if [[ $service == client ]]; then
+    docker compose "$@" run --rm --no-deps -T --entrypoint bash client -c "$probe"
+  else
+    docker compose "$@" exec -T "$service" bash -c "$probe"
+  fi
+}
+db_ip=$(ip_on db back-net)
+api_front_ip=$(ip_on api front-net)
+[[ -n $db_ip && -n $api_front_ip ]] || fail "cannot read the containers' addresses (db $db_ip, api $api_front_ip)"
+
+# The client's side of isolation; compose args pick the compose files.
+client_isolated() {
+  if can_connect client db 3306 "$@"; then echo "the client reached db:3306"; return 1; fi
+  if can_connect client "$db_ip" 3306 "$@"; then echo "the client reached the DB at $db_ip:3306"; return 1; fi
+  if ! docker compose "$@" run --rm --no-deps -T client health >/dev/null; then echo "the client cannot reach api:8000"; return 1; fi
+}
+
+step "isolation: client reaches the API, never the DB"
+why=$(client_isolated) || fail "$why"
+echo "client: api:8000 answers; db:3306 and $db_ip:3306 unreachable"
+
+step "isolation: the API reaches the DB"
+can_connect api db 3306 || fail "the API cannot reach db:3306"
+echo "api: db:3306 accepts connections"
+
+step "isolation: the DB has no route beyond back-net"
+back_gateway=$(docker network inspect --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' "${COMPOSE_PROJECT_NAME}_back-net")
+[[ $(docker network inspect --format '{{.Internal}}' "${COMPOSE_PROJECT_NAME}_back-net") == true ]] || fail "back-net is not internal"
+routes=$(compose exec -T db cat /proc/net/route)
+echo "$routes"
+# /proc/net/route: Iface Destination Gateway ... in little-endian hex.
+hex_ip() { printf '%d.%d.%d.%d' "0x${1:6:2}" "0x${1:4:2}" "0x${1:2:2}" "0x${1:0:2}"; }
+while read -r iface destination gateway _; do
+  [[ $iface == Iface ]] && continue
+  [[ $iface == eth0 ]] || fail "the DB has a route through $iface (only back-net's eth0 expected)"
+  if [[ $destination == 00000000 ]]; then
+    # Docker 20.10 routes an internal network's default to its own gateway and
+    # drops everything beyond it; Docker 25+ adds no default route at all.
+    [[ $(hex_ip "$gateway") == "$back_gateway" ]] || fail "the DB's default route goes to $(hex_ip "$gateway"), not back-net's gateway $back_gateway"
+  fi
+done <<<"$routes"
+if can_connect db "$api_front_ip" 8000; then fail "the DB reached the API's front-net address $api_front_ip:8000"; fi
+echo "db: routes on back-net only (gateway $back_gateway); $api_front_ip:8000 on front-net unreachable"
+
+step "exposure: only the API is published, on 127.0.0.1"
+api_ports=$(docker inspect --format '{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{$port}}>{{.HostIp}}:{{.HostPort}} {{end}}{{end}}' "$(container api)")
+db_ports=$(docker inspect --format '{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{$port}}>{{.HostIp}}:{{.HostPort}} {{end}}{{end}}' "$(container db)")
+echo "api publishes: $api_ports; db publishes: ${db_ports:-nothing}"
+[[ -z $db_ports ]] || fail "the DB publishes $db_ports"
+[[ $api_ports == "8000/tcp>127.0.0.1:$API_PORT " ]] || fail "the API publishes '$api_ports', not 8000 on 127.0.0.1 only"
+
+step "isolation check can fail: the client put on back-net too"
+cat >"$out/client-on-back-net.yaml" <<'YAML'
+services:
+  client:
+    networks: [front-net, back-net]
+YAML
+if why=$(client_isolated -f compose.yaml -f "$out/client-on-back-net.yaml"); then
+  fail "the isolation check passed with the client on back-net"
+fi
+echo "as it should, the check refuses that stack: $why"
+
+# ------------------------------------------------------------ persistence
+step "persistence: docker compose down (volumes kept), ./up.sh again"
+compose down --timeout 20
+./up.sh
+again=$(counts)
+[[ $again == "$tables" ]] || fail "counts changed across down/up: $tables -> $again"
+skipped=$(compose logs --no-color api | grep -c 'already loaded; skipping' || true)
+[[ $skipped -eq 3 ]] || fail "the historical load ran again (expected 3 files skipped, got $skipped)"
+echo "counts unchanged; the 3 historical files were not loaded again"
+
+step "passed"
