@@ -35,9 +35,10 @@ FROM debian:12.15-slim AS runtime
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
+# /app/var: where the api keeps its SQLite file when run with no DATABASE_URL.
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app app \
-    && mkdir -p /app /shared/incoming /shared/backups /shared/logs /shared/reports /shared/secrets \
-    && chown -R app:app /shared \
+    && mkdir -p /app/var /shared/incoming /shared/backups /shared/logs /shared/reports /shared/secrets \
+    && chown -R app:app /app/var /shared \
     && chmod 0700 /shared/secrets
 ENV SHARED_DIR=/shared
 

@@ -23,8 +23,7 @@ fi
 if ! as_root docker info >/dev/null 2>&1; then
   echo "==> starting dockerd"
   log=/var/log/dockerd.log
-  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/dockerd \
-    --output "$log" -- --host=unix:///var/run/docker.sock
+  as_root start-stop-daemon --start --oknodo --background --output "$log" --exec /usr/sbin/dockerd
   for _ in $(seq 1 60); do
     as_root docker info >/dev/null 2>&1 && break
     sleep 1

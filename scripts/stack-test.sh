@@ -24,6 +24,9 @@
 # Everything it made (containers, networks, volumes, the copy) is removed at
 # the end, also on failure; images stay as the build cache.
 set -euo pipefail
+# The whole script is one block, read before it runs: an edit to this file
+# during a run cannot change the run.
+{
 cd "$(dirname "$0")/.."
 repo=$PWD
 started=$(date +%s)
@@ -37,6 +40,7 @@ export API_PORT
 python=$repo/.venv/bin/python
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiring-stack.XXXXXX")
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   local status=$?
   if ((status != 0)) && [[ -f $work/compose.yaml ]]; then
@@ -50,6 +54,7 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 step "copying the project to $work (compose project $COMPOSE_PROJECT_NAME, port $API_PORT)"
 git ls-files -z --cached --others --exclude-standard |
@@ -248,3 +253,5 @@ skipped=$(compose logs --no-color api | grep -c 'already loaded; skipping' || tr
 echo "counts unchanged; the 3 historical files were not loaded again"
 
 step "passed"
+exit 0
+}

@@ -20,12 +20,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-# What a stand-in is made from; a change makes it again. Bump the Debian
-# one by hand when debian_image changes.
+# What a stand-in is made from; a change makes it again.
 recipe_of() {
   local image=$1 base
   case $image in
-    debian:*) echo "bookworm-minbase-1" ;;
+    debian:*)
+      { declare -f debian_image; cat scripts/stand-ins/debian/*; } | sha256sum | cut -c1-16
+      ;;
     rust:*)
       base=$(docker image inspect --format '{{.Id}}' "$debian")
       { echo "$base"; rustc -vV; cat scripts/stand-ins/rust.Dockerfile; } | sha256sum | cut -c1-16
@@ -92,7 +93,12 @@ debian_image() {
   rootfs=$(mktemp -d)
   echo "==> stand-in $image: debootstrap bookworm (minbase) into $rootfs"
   as_root debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >/dev/null
-  as_root rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
+  # Slim as the official image is: no docs, manuals, translations or caches.
+  as_root install -m 0644 scripts/stand-ins/debian/apt-no-cache.conf "$rootfs/etc/apt/apt.conf.d/docker-no-cache"
+  as_root install -m 0644 scripts/stand-ins/debian/dpkg-slim.cfg "$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim"
+  as_root find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+  as_root rm -rf "$rootfs"/usr/share/{man,info,groff,lintian,locale}/* "$rootfs"/var/lib/apt/lists/* \
+    "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/log/*.log
   as_root tar -C "$rootfs" -c . |
     docker import \
       --change 'CMD ["bash"]' \
