@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The container stack, built and started for real and walked through as a
-# user would (run by .ci/run; needs a Docker engine and Compose v2, see
-# scripts/ensure-docker.sh, and the .venv of scripts/ensure-python.sh):
+# user would (part of scripts/test.sh, so .ci/run runs it; it installs what
+# it needs with scripts/ensure-docker.sh and scripts/ensure-python.sh):
 #
 #   scripts/stack-test.sh
 #
@@ -77,7 +77,9 @@ expect_line() {
   grep -Eq -- "$pattern" <<<"$text" || { printf '%s\n' "$text" >&2; fail "$what: expected a line matching /$pattern/"; }
 }
 
-step "base images"
+step "Docker, the venv, base images"
+"$repo/scripts/ensure-docker.sh"
+"$repo/scripts/ensure-python.sh" >/dev/null
 "$repo/scripts/stand-in-images.sh"
 
 step "./up.sh --clean"

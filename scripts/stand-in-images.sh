@@ -88,6 +88,15 @@ build() {
   rm -f "$log"
 }
 
+# debootstrap, from apt, when missing.
+ensure_debootstrap() {
+  if ! command -v debootstrap >/dev/null 2>&1 && [[ ! -x /usr/sbin/debootstrap ]]; then
+    echo "==> installing debootstrap (apt)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
+}
+
 debian_image() {
   local image=$1 rootfs
   rootfs=$(mktemp -d)
@@ -156,7 +165,7 @@ for image in "$debian" "${images[@]}"; do
     continue
   fi
   case $image in
-    debian:*) debian_image "$image" ;;
+    debian:*) ensure_debootstrap && debian_image "$image" ;;
     rust:*) rust_image "$image" "$debian" ;;
     mysql:*) mysql_image "$image" "$debian" ;;
     *) echo "error: cannot pull $image and have no stand-in recipe for it" >&2; exit 1 ;;
