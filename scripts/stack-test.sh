@@ -232,6 +232,30 @@ db_ports=$(docker inspect --format '{{range $port, $bindings := .NetworkSettings
 echo "api publishes: $api_ports; db publishes: ${db_ports:-nothing}"
 [[ -z $db_ports ]] || fail "the DB publishes $db_ports"
 [[ $api_ports == "8000/tcp>127.0.0.1:$API_PORT " ]] || fail "the API publishes '$api_ports', not 8000 on 127.0.0.1 only"
+# And in fact: the port answers on loopback, not on this host's address on
+# front-net (its gateway), which any container could reach.
+front_gateway=$(docker network inspect --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' "${COMPOSE_PROJECT_NAME}_front-net")
+host_connects() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+host_connects 127.0.0.1 "$API_PORT" || fail "the API does not answer on 127.0.0.1:$API_PORT"
+if host_connects "$front_gateway" "$API_PORT"; then fail "the API answers on $front_gateway:$API_PORT, not only on loopback"; fi
+echo "127.0.0.1:$API_PORT answers; $front_gateway:$API_PORT (this host on front-net) does not"
+
+step "secrets: readable in the containers, not by other users of this host"
+[[ $(stat -c %a compose-secrets) == 700 ]] || fail "compose-secrets/ is $(stat -c %a compose-secrets), not 700"
+for secret in compose-secrets/*; do
+  [[ $(stat -c %a "$secret") == 644 ]] || fail "$secret is $(stat -c %a "$secret"), not 644"
+done
+api_uid=$(compose exec -T api bash -c 'cat /run/secrets/api_token /run/secrets/database_url >/dev/null && id -u') ||
+  fail "the API cannot read its secrets"
+client_uid=$(compose run --rm --no-deps -T --entrypoint bash client -c 'cat /run/secrets/api_token >/dev/null && id -u') ||
+  fail "the client cannot read the token"
+[[ $api_uid != 0 && $client_uid != 0 ]] || fail "the API (uid $api_uid) or the client (uid $client_uid) runs as root"
+if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
+  if setpriv --reuid=65534 --regid=65534 --clear-groups cat compose-secrets/api_token >/dev/null 2>&1; then
+    fail "another user of this host (nobody) can read compose-secrets/api_token"
+  fi
+  echo "nobody on this host cannot read compose-secrets/; uids $api_uid (api) and $client_uid (client) can"
+fi
 
 step "isolation check can fail: the client put on back-net too"
 cat >"$out/client-on-back-net.yaml" <<'YAML'
