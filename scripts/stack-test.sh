@@ -34,6 +34,8 @@ step() { echo "==> stack: $* ($(($(date +%s) - started))s)"; }
 fail() { echo "stack test FAILED: $*" >&2; exit 1; }
 
 docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0
+# The project's own compose.yaml, whatever this shell has set.
+unset COMPOSE_FILE COMPOSE_PROFILES
 export COMPOSE_PROJECT_NAME=${STACK_PROJECT:-hiring-stacktest}
 API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export API_PORT
@@ -58,7 +60,7 @@ trap 'exit 130' INT TERM
 
 step "copying the project to $work (compose project $COMPOSE_PROJECT_NAME, port $API_PORT)"
 git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' file; do [[ -e $file ]] && printf '%s\0' "$file"; done |
+  while IFS= read -r -d '' file; do if [[ -e $file ]]; then printf '%s\0' "$file"; fi; done |
   tar -c --null -T - | tar -x -C "$work"
 cd "$work"
 out=$work/out
