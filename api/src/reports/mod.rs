@@ -11,15 +11,86 @@
 mod html;
 mod shape;
 
-pub use html::{req1_html, req2_html};
-pub use shape::{Req1, Req1Row, Req2, Req2Row, req1, req2, to_csv};
+use html::{req1_html, req2_html};
+pub use shape::{Req1, Req1Row, Req2, Req2Row};
+use shape::{req1, req2, to_csv};
 
+use crate::db::{self, Db};
 use anyhow::Context;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The three renderings of a report, made together: a response is one of
+/// them, and all three are saved under `$SHARED_DIR/reports/`.
+pub struct Rendered<T> {
+    pub report: T,
+    pub csv: String,
+    pub html: String,
+}
+
+/// req1 for `year`: counted by the database, shaped and drawn on a blocking
+/// thread, and saved as `dir/hires-by-quarter-<year>.{json,csv,html}`.
+#[tracing::instrument(skip_all, fields(year))]
+pub async fn hires_by_quarter(db: &Db, dir: &Path, year: i32) -> anyhow::Result<Rendered<Req1>> {
+    let counts = {
+        let mut conn = db.acquire().await?;
+        db::hires_by_quarter(&mut conn, year).await?
+    };
+    render_and_save(dir, format!("hires-by-quarter-{year}"), move || {
+        let (report, mut frame) = req1(year, &counts)?;
+        let csv = to_csv(&mut frame, &Req1::CSV_HEADER)?;
+        let html = req1_html(&report);
+        Ok(Rendered { report, csv, html })
+    })
+    .await
+}
+
+/// req2 for `year`: as [`hires_by_quarter`], saved as
+/// `dir/departments-above-mean-<year>.{json,csv,html}`.
+#[tracing::instrument(skip_all, fields(year))]
+pub async fn departments_above_mean(
+    db: &Db,
+    dir: &Path,
+    year: i32,
+) -> anyhow::Result<Rendered<Req2>> {
+    let counts = {
+        let mut conn = db.acquire().await?;
+        db::hires_by_department(&mut conn, year).await?
+    };
+    render_and_save(dir, format!("departments-above-mean-{year}"), move || {
+        let (report, mut frame) = req2(year, &counts)?;
+        let csv = to_csv(&mut frame, &Req2::CSV_HEADER)?;
+        let html = req2_html(&report);
+        Ok(Rendered { report, csv, html })
+    })
+    .await
+}
+
+/// Runs `render` on a blocking thread inside the current span (polars and
+/// plotly are CPU work), then writes its three renderings to
+/// `dir/<file>.{json,csv,html}`.
+async fn render_and_save<T: serde::Serialize + Send + 'static>(
+    dir: &Path,
+    file: String,
+    render: impl FnOnce() -> anyhow::Result<Rendered<T>> + Send + 'static,
+) -> anyhow::Result<Rendered<T>> {
+    let dir: PathBuf = dir.to_owned();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        span.in_scope(|| {
+            let rendered = render()?;
+            let json = serde_json::to_vec_pretty(&rendered.report)?;
+            write_atomically(&dir, &format!("{file}.json"), &json)?;
+            write_atomically(&dir, &format!("{file}.csv"), rendered.csv.as_bytes())?;
+            write_atomically(&dir, &format!("{file}.html"), rendered.html.as_bytes())?;
+            Ok(rendered)
+        })
+    })
+    .await?
+}
 
 /// Writes `contents` to `dir/name` through a temp file and a rename, so a
 /// reader never sees half a report.
-pub fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> anyhow::Result<()> {
+fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let temp = dir.join(format!(".{name}.tmp"));
     std::fs::write(&temp, contents).with_context(|| format!("cannot write {}", temp.display()))?;

@@ -9,6 +9,11 @@ pub struct Req1 {
     pub rows: Vec<Req1Row>,
 }
 
+impl Req1 {
+    /// The header row of its CSV rendering.
+    pub const CSV_HEADER: [&str; 6] = ["department", "job", "Q1", "Q2", "Q3", "Q4"];
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, poem_openapi::Object)]
 pub struct Req1Row {
     pub department: String,
@@ -26,6 +31,11 @@ pub struct Req2 {
     /// Mean of hires per department, over every department.
     pub mean: f64,
     pub rows: Vec<Req2Row>,
+}
+
+impl Req2 {
+    /// The header row of its CSV rendering.
+    pub const CSV_HEADER: [&str; 3] = ["id", "department", "hired"];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, poem_openapi::Object)]

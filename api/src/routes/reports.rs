@@ -1,7 +1,6 @@
 use super::{ApiTags, AppState};
-use crate::db;
 use crate::error::ApiError;
-use crate::reports::{self, Req1, Req2};
+use crate::reports::{self, Rendered, Req1, Req2};
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::Query;
 use poem_openapi::payload::{Html, Json, Payload, PlainText};
@@ -79,14 +78,6 @@ impl<T: ToJSON + Send> ApiResponse for ReportResponse<T> {
     }
 }
 
-/// The three renderings of a report, made together: the response is one of
-/// them and all three are written to `$SHARED_DIR/reports/`.
-struct Rendered<T> {
-    report: T,
-    csv: String,
-    html: String,
-}
-
 #[OpenApi(tag = "ApiTags::Reports")]
 impl ReportsApi {
     /// req1: hires per department and job in each quarter of a year.
@@ -112,20 +103,9 @@ impl ReportsApi {
         format: Query<Option<Format>>,
         request: &Request,
     ) -> Result<ReportResponse<Req1>, ApiError> {
-        let year = year.0;
-        let counts = {
-            let mut conn = self.state.db.acquire().await?;
-            db::hires_by_quarter(&mut conn, year).await?
-        };
-        let file = format!("hires-by-quarter-{year}");
-        let format = negotiate(format.0, request);
-        render(self.state.reports_dir.clone(), file, format, move || {
-            let (report, mut frame) = reports::req1(year, &counts)?;
-            let csv = reports::to_csv(&mut frame, &["department", "job", "Q1", "Q2", "Q3", "Q4"])?;
-            let html = reports::req1_html(&report);
-            Ok(Rendered { report, csv, html })
-        })
-        .await
+        let state = &self.state;
+        let rendered = reports::hires_by_quarter(&state.db, &state.reports_dir, year.0).await?;
+        Ok(respond(rendered, negotiate(format.0, request)))
     }
 
     /// req2: departments that hired more than the mean in a year.
@@ -150,20 +130,10 @@ impl ReportsApi {
         format: Query<Option<Format>>,
         request: &Request,
     ) -> Result<ReportResponse<Req2>, ApiError> {
-        let year = year.0;
-        let counts = {
-            let mut conn = self.state.db.acquire().await?;
-            db::hires_by_department(&mut conn, year).await?
-        };
-        let file = format!("departments-above-mean-{year}");
-        let format = negotiate(format.0, request);
-        render(self.state.reports_dir.clone(), file, format, move || {
-            let (report, mut frame) = reports::req2(year, &counts)?;
-            let csv = reports::to_csv(&mut frame, &["id", "department", "hired"])?;
-            let html = reports::req2_html(&report);
-            Ok(Rendered { report, csv, html })
-        })
-        .await
+        let state = &self.state;
+        let rendered =
+            reports::departments_above_mean(&state.db, &state.reports_dir, year.0).await?;
+        Ok(respond(rendered, negotiate(format.0, request)))
     }
 }
 
@@ -191,32 +161,11 @@ fn negotiate(format: Option<Format>, request: &Request) -> Format {
     }
 }
 
-/// Shapes and renders a report on a blocking thread (inside the request's
-/// span), writes its three renderings to `dir/<file>.{json,csv,html}`, and
-/// answers with the one in `format`.
-async fn render<T: serde::Serialize + ToJSON + Send + 'static>(
-    dir: std::path::PathBuf,
-    file: String,
-    format: Format,
-    build: impl FnOnce() -> anyhow::Result<Rendered<T>> + Send + 'static,
-) -> Result<ReportResponse<T>, ApiError> {
-    let span = tracing::Span::current();
-    let rendered = tokio::task::spawn_blocking(move || {
-        span.in_scope(|| -> anyhow::Result<Rendered<T>> {
-            let rendered = build()?;
-            let json = serde_json::to_vec_pretty(&rendered.report)?;
-            reports::write_atomically(&dir, &format!("{file}.json"), &json)?;
-            reports::write_atomically(&dir, &format!("{file}.csv"), rendered.csv.as_bytes())?;
-            reports::write_atomically(&dir, &format!("{file}.html"), rendered.html.as_bytes())?;
-            Ok(rendered)
-        })
-    })
-    .await
-    .map_err(anyhow::Error::new)?
-    .map_err(ApiError::internal)?;
-    Ok(match format {
+/// The rendering `format` asks for.
+fn respond<T: ToJSON + Send>(rendered: Rendered<T>, format: Format) -> ReportResponse<T> {
+    match format {
         Format::Json => ReportResponse::Json(Json(rendered.report)),
         Format::Csv => ReportResponse::Csv(rendered.csv),
         Format::Html => ReportResponse::Html(Html(rendered.html)),
-    })
+    }
 }
