@@ -48,7 +48,6 @@ impl Application {
             rejects,
             readiness: Readiness::starting(),
             backups_dir: config.shared_dir.join("backups"),
-            restore_lock: tokio::sync::Mutex::new(()),
             reports_dir: config.shared_dir.join("reports"),
         });
         let acceptor = TcpListener::bind(config.api_addr)

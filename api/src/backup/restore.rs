@@ -43,7 +43,7 @@ impl From<sqlx::Error> for RestoreError {
 /// file is checked, every record validated like an ingested row and loaded
 /// into a staging table, references are checked, and the staging table is
 /// swapped in atomically. On any failure the staging table is dropped and
-/// the live table is exactly as before. Callers serialise restores.
+/// the live table is exactly as before. Restores run one at a time.
 #[tracing::instrument(skip_all, fields(%table))]
 pub async fn restore_backup(
     db: &Db,
@@ -51,6 +51,7 @@ pub async fn restore_backup(
     table: Table,
     name: Option<&str>,
 ) -> Result<RestoreSummary, RestoreError> {
+    let _one_restore_at_a_time = db.restore_turn().await;
     let name = match name {
         Some(name) => name.to_owned(),
         None => {

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
 /// Write transactions at once on MySQL. Ingest of 1 M rows over 16
 /// connections (MariaDB, 2 cores): 140 k rows/s and a p99 batch of 270 ms
@@ -51,6 +51,8 @@ pub struct Db {
     writers: Arc<Semaphore>,
     /// How many turns `writers` has.
     writer_turns: u32,
+    /// One restore at a time (see `restore_turn`).
+    restores: Arc<Mutex<()>>,
     /// SQLite: a read-only connection outside the pool for backups (see
     /// `send_all_rows`).
     sqlite_reader: Option<Arc<SqliteConnectOptions>>,
@@ -120,6 +122,7 @@ impl Db {
             engine,
             writers: Arc::new(Semaphore::new(writer_turns as usize)),
             writer_turns,
+            restores: Arc::new(Mutex::new(())),
             sqlite_reader,
         })
     }
@@ -178,6 +181,12 @@ impl Db {
             .acquire_many(self.writer_turns)
             .await
             .expect("the writers' semaphore is open")
+    }
+
+    /// Waits until no other restore runs, and keeps it so until the guard
+    /// is dropped: two restores never stage or swap the same table at once.
+    pub async fn restore_turn(&self) -> MutexGuard<'_, ()> {
+        self.restores.lock().await
     }
 
     pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Any>> {

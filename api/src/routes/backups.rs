@@ -119,7 +119,6 @@ impl BackupsApi {
     ) -> Result<Json<RestoreResult>, ApiError> {
         let table = Table::from(table.0);
         let name = body.0.and_then(|request| request.backup);
-        let _one_restore_at_a_time = self.state.restore_lock.lock().await;
         let summary = backup::restore_backup(
             &self.state.db,
             &self.state.backups_dir,

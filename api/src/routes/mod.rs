@@ -18,7 +18,6 @@ use crate::readiness::Readiness;
 use poem_openapi::{OpenApiService, Tags};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::Mutex;
 
 /// What every handler shares.
 pub struct AppState {
@@ -28,8 +27,6 @@ pub struct AppState {
     pub readiness: Readiness,
     /// `$SHARED_DIR/backups`.
     pub backups_dir: PathBuf,
-    /// One restore at a time.
-    pub restore_lock: Mutex<()>,
     /// `$SHARED_DIR/reports`.
     pub reports_dir: PathBuf,
 }

@@ -408,6 +408,23 @@ engine_tests! {
         assert!(employees.is_empty() || has_3, "employees of a department that is gone");
     }
 
+    async fn concurrent_restores_of_one_table_all_succeed_and_leave_one_whole_table(engine) {
+        let app = seeded(engine).await;
+        let batch: String = (1000..3000).map(|i| format!("{i},Person {i},2021-02-02T00:00:00Z,1,1\n")).collect();
+        app.post_csv("employees", &batch).await;
+        let (_, backup) = app.backup("employees").await;
+        let backed_up = app.all_rows("employees").await;
+        app.post_csv("employees", "5000,After The Backup,2021-02-02T00:00:00Z,1,1\n").await;
+
+        let restores = (0..4).map(|_| app.restore("employees", Some(json!({"backup": backup["name"]}))));
+        let answers = futures::future::join_all(restores).await;
+
+        for (status, body) in &answers {
+            assert_eq!(*status, 200, "{body}");
+        }
+        assert_eq!(app.all_rows("employees").await, backed_up);
+    }
+
     async fn a_restore_racing_ingest_leaves_one_whole_table(engine) {
         let app = seeded(engine).await;
         let batch: String = (1000..2000).map(|i| format!("{i},Person {i},2021-02-02T00:00:00Z,1,1\n")).collect();
