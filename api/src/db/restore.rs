@@ -1,12 +1,13 @@
 //! Backup reads and restore's staging table and swap. The statements that
 //! differ by engine (staging DDL, the swap) sit side by side here.
 
+use super::rows::decode;
 use super::{Db, Engine};
 use crate::domain::{Row, Table};
-use crate::model::{DepartmentRecord, EmployeeRecord, JobRecord, Record};
+use crate::model::Record;
 use futures::stream::StreamExt;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{AnyConnection, Connection, FromRow};
+use sqlx::{AnyConnection, Connection};
 use tokio::sync::mpsc;
 
 /// Sends every row of `table` in id order, in chunks of 1000, from one
@@ -42,20 +43,6 @@ pub async fn send_all_rows(
         }
     }
     Ok(())
-}
-
-/// A row of `table`, from either driver.
-pub(super) fn decode<'r, R: sqlx::Row>(table: Table, row: &'r R) -> sqlx::Result<Record>
-where
-    DepartmentRecord: FromRow<'r, R>,
-    JobRecord: FromRow<'r, R>,
-    EmployeeRecord: FromRow<'r, R>,
-{
-    Ok(match table {
-        Table::Departments => Record::Department(DepartmentRecord::from_row(row)?),
-        Table::Jobs => Record::Job(JobRecord::from_row(row)?),
-        Table::Employees => Record::Employee(EmployeeRecord::from_row(row)?),
-    })
 }
 
 async fn send_chunks(

@@ -1,7 +1,6 @@
-use super::restore::decode;
 use crate::domain::{Row, Table};
-use crate::model::Record;
-use sqlx::{Any, AnyConnection, QueryBuilder};
+use crate::model::{DepartmentRecord, EmployeeRecord, JobRecord, Record};
+use sqlx::{Any, AnyConnection, FromRow, QueryBuilder};
 use std::collections::HashSet;
 
 // Batch statements come in a few fixed shapes so that they stay in each
@@ -141,4 +140,18 @@ pub async fn page_rows(
         .fetch_all(conn)
         .await?;
     rows.iter().map(|row| decode(table, row)).collect()
+}
+
+/// A row of `table`, from either driver.
+pub(super) fn decode<'r, R: sqlx::Row>(table: Table, row: &'r R) -> sqlx::Result<Record>
+where
+    DepartmentRecord: FromRow<'r, R>,
+    JobRecord: FromRow<'r, R>,
+    EmployeeRecord: FromRow<'r, R>,
+{
+    Ok(match table {
+        Table::Departments => Record::Department(DepartmentRecord::from_row(row)?),
+        Table::Jobs => Record::Job(JobRecord::from_row(row)?),
+        Table::Employees => Record::Employee(EmployeeRecord::from_row(row)?),
+    })
 }
