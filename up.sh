@@ -21,14 +21,15 @@ fi
 # each file into the containers with its host owner and mode, and the
 # containers run as non-root users, so the files are readable (0644); the
 # folder is yours alone (0700), so no other user of this host can reach them.
-mkdir -p -m 0700 compose-secrets
+# Modes are set on every run, so secrets made by an older up.sh (0600) are
+# mended too.
+mkdir -p compose-secrets
 chmod 0700 compose-secrets
 random() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+# Through a temp file and a rename: a run cut short never leaves half a secret.
 write_secret() {
-  local name=$1 value=$2
-  printf '%s' "$value" >"compose-secrets/.$name.tmp"
-  chmod 0644 "compose-secrets/.$name.tmp"
-  mv -f "compose-secrets/.$name.tmp" "compose-secrets/$name"
+  printf '%s' "$2" >"compose-secrets/.$1.tmp"
+  mv -f "compose-secrets/.$1.tmp" "compose-secrets/$1"
 }
 [[ -s compose-secrets/db_password ]] || write_secret db_password "$(random)"
 [[ -s compose-secrets/api_token ]] || write_secret api_token "$(random)"

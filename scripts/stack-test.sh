@@ -148,11 +148,11 @@ echo "$tables"
 step "journey: reports and backups copied out whole"
 compose cp api:/shared/reports "$out/reports"
 compose cp api:/shared/backups "$out/backups"
-"$python" - "$out" <<'PY'
+"$python" - "$out" "$employees" <<'PY'
 import csv, hashlib, json, pathlib, sys
 import fastavro
 
-out = pathlib.Path(sys.argv[1])
+out, employees = pathlib.Path(sys.argv[1]), int(sys.argv[2])
 for report in ("hires-by-quarter-2021", "departments-above-mean-2021"):
     data = json.loads((out / "reports" / f"{report}.json").read_text())
     with open(out / "reports" / f"{report}.csv", newline="", encoding="utf-8") as f:
@@ -171,19 +171,20 @@ for avro in avros:
     with open(avro, "rb") as f:
         rows = sum(1 for _ in fastavro.reader(f))
     assert rows == sidecar["rows"], f"{avro.name}: {rows} records, sidecar says {sidecar['rows']}"
+    if avro.name.startswith("employees-"):
+        assert rows == employees, f"{avro.name}: {rows} records, the table had {employees}"
     print(f"{avro.name}: {rows} records, sha256 matches")
 PY
-employees_backup=$(find "$out/backups" -name 'employees-*.avro' | head -n1)
-"$python" -c 'import fastavro, sys; sys.exit(0 if sum(1 for _ in fastavro.reader(open(sys.argv[1], "rb"))) == int(sys.argv[2]) else 1)' \
-  "$employees_backup" "$employees" || fail "the employees backup does not hold the $employees rows"
 
 # -------------------------------------------------------------- isolation
 container() { compose ps --all --quiet "$1"; }
 ip_on() { docker inspect --format "{{with index .NetworkSettings.Networks \"${COMPOSE_PROJECT_NAME}_$2\"}}{{.IPAddress}}{{end}}" "$(container "$1")"; }
+# A shell command that opens a TCP connection to HOST PORT within 3 s.
+tcp_probe() { echo "timeout 3 bash -c 'exec 3<>/dev/tcp/$1/$2' 2>/dev/null"; }
 can_connect() { # SERVICE HOST PORT [compose args...]: a TCP connection from inside SERVICE's container
-  local service=$1 host=$2 port=$3
+  local service=$1 probe
+  probe=$(tcp_probe "$2" "$3")
   shift 3
-  local probe="timeout 3 bash -c 'exec 3<>/dev/tcp/$host/$port' 2>/dev/null"
   if [[ $service == client ]]; then
     docker compose "$@" run --rm --no-deps -T --entrypoint bash client -c "$probe"
   else
@@ -229,15 +230,19 @@ if can_connect db "$api_front_ip" 8000; then fail "the DB reached the API's fron
 echo "db: routes on back-net only (gateway $back_gateway); $api_front_ip:8000 on front-net unreachable"
 
 step "exposure: only the API is published, on 127.0.0.1"
-api_ports=$(docker inspect --format '{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{$port}}>{{.HostIp}}:{{.HostPort}} {{end}}{{end}}' "$(container api)")
-db_ports=$(docker inspect --format '{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{$port}}>{{.HostIp}}:{{.HostPort}} {{end}}{{end}}' "$(container db)")
+# SERVICE's published ports, as "port>host-ip:host-port " each.
+published() {
+  docker inspect --format '{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{$port}}>{{.HostIp}}:{{.HostPort}} {{end}}{{end}}' "$(container "$1")"
+}
+api_ports=$(published api)
+db_ports=$(published db)
 echo "api publishes: $api_ports; db publishes: ${db_ports:-nothing}"
 [[ -z $db_ports ]] || fail "the DB publishes $db_ports"
 [[ $api_ports == "8000/tcp>127.0.0.1:$API_PORT " ]] || fail "the API publishes '$api_ports', not 8000 on 127.0.0.1 only"
 # And in fact: the port answers on loopback, not on this host's address on
 # front-net (its gateway), which any container could reach.
 front_gateway=$(docker network inspect --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' "${COMPOSE_PROJECT_NAME}_front-net")
-host_connects() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+host_connects() { bash -c "$(tcp_probe "$1" "$2")"; }
 host_connects 127.0.0.1 "$API_PORT" || fail "the API does not answer on 127.0.0.1:$API_PORT"
 if host_connects "$front_gateway" "$API_PORT"; then fail "the API answers on $front_gateway:$API_PORT, not only on loopback"; fi
 echo "127.0.0.1:$API_PORT answers; $front_gateway:$API_PORT (this host on front-net) does not"

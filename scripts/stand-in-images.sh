@@ -165,7 +165,10 @@ for image in "$debian" "${images[@]}"; do
     continue
   fi
   case $image in
-    debian:*) ensure_debootstrap && debian_image "$image" ;;
+    debian:*)
+      ensure_debootstrap
+      debian_image "$image"
+      ;;
     rust:*) rust_image "$image" "$debian" ;;
     mysql:*) mysql_image "$image" "$debian" ;;
     *) echo "error: cannot pull $image and have no stand-in recipe for it" >&2; exit 1 ;;
