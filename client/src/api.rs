@@ -1,7 +1,9 @@
 //! The HTTP side: one client, errors a person can act on.
 
+use crate::wire::ErrorBody;
 use anyhow::{Context, bail};
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,6 +19,8 @@ pub struct Api {
 pub enum Failure {
     /// The API could not be reached or timed out; the request may be retried.
     Transient(String),
+    /// The API answered, but not with what this client reads; not retried.
+    Unexpected(String),
     /// The API answered with an error.
     Refused {
         status: u16,
@@ -28,7 +32,7 @@ pub enum Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Transient(message) => f.write_str(message),
+            Failure::Transient(message) | Failure::Unexpected(message) => f.write_str(message),
             Failure::Refused {
                 status,
                 code,
@@ -88,43 +92,45 @@ impl Api {
         }
     }
 
-    pub async fn get_json(&self, path: &str) -> Result<Value, Failure> {
-        let text = self.get_text(path).await?;
-        serde_json::from_str(&text).map_err(|err| {
-            Failure::Transient(format!(
-                "the API at {} answered with something that is not JSON: {err}",
-                self.base
-            ))
-        })
+    /// GET a JSON answer of type `T`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
+        let request = self.http.get(self.url(path));
+        let body = self.body(self.send(self.reads(request)).await?).await?;
+        self.decode("GET", path, &body)
     }
 
     /// GET returning the body as text (CSV or HTML renderings).
     pub async fn get_text(&self, path: &str) -> Result<String, Failure> {
-        let mut request = self.http.get(self.url(path));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        self.send(request)
-            .await?
-            .text()
-            .await
-            .map_err(|e| self.transient(&e))
+        let request = self.http.get(self.url(path));
+        let body = self.body(self.send(self.reads(request)).await?).await?;
+        String::from_utf8(body).map_err(|_| {
+            Failure::Unexpected(format!(
+                "the API's answer to GET {path} is not UTF-8 text{}",
+                self.skew_hint()
+            ))
+        })
     }
 
-    pub async fn post_json(&self, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+    /// POST a JSON body (or none) with the token, reading an answer of type `T`.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> anyhow::Result<T> {
         let mut request = self.http.post(self.url(path)).bearer_auth(self.token()?);
         if let Some(body) = body {
             request = request.json(body);
         }
-        Ok(self
-            .send(request)
-            .await?
-            .json()
-            .await
-            .map_err(|e| self.transient(&e))?)
+        let body = self.body(self.send(request).await?).await?;
+        Ok(self.decode("POST", path, &body)?)
     }
 
-    pub async fn post_csv(&self, path: &str, body: Vec<u8>) -> Result<Value, Failure> {
+    /// POST a headerless CSV body with the token, reading an answer of type `T`.
+    pub async fn post_csv<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<T, Failure> {
         let token = self.token.clone().unwrap_or_default();
         let request = self
             .http
@@ -132,11 +138,53 @@ impl Api {
             .bearer_auth(token)
             .header("content-type", "text/csv; charset=utf-8")
             .body(body);
-        self.send(request)
-            .await?
-            .json()
+        let body = self.body(self.send(request).await?).await?;
+        self.decode("POST", path, &body)
+    }
+
+    /// The answer of `method path` as a `T`, or why it is not one.
+    fn decode<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<T, Failure> {
+        serde_json::from_slice(body).map_err(|err| {
+            let what = if err.is_data() {
+                format!("does not have the shape this client expects: {err}")
+            } else {
+                format!("is not JSON: {err}")
+            };
+            Failure::Unexpected(format!(
+                "the API's answer to {method} {path} {what}{}",
+                self.skew_hint()
+            ))
+        })
+    }
+
+    /// Names the server, for answers this client cannot read.
+    fn skew_hint(&self) -> String {
+        format!(
+            " (is {} the hiring-data API, of the version this client was built for?)",
+            self.base
+        )
+    }
+
+    /// Adds the token to a read when there is one (the API may require it).
+    fn reads(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// The whole body; a connection lost while reading it may be retried.
+    async fn body(&self, response: reqwest::Response) -> Result<Vec<u8>, Failure> {
+        Ok(response
+            .bytes()
             .await
-            .map_err(|e| self.transient(&e))
+            .map_err(|e| self.transient(&e))?
+            .to_vec())
     }
 
     pub fn has_token(&self) -> anyhow::Result<()> {
@@ -149,9 +197,14 @@ impl Api {
         if status.is_success() {
             return Ok(response);
         }
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        let code = body["code"].as_str().unwrap_or("error").to_owned();
-        let mut message = body["message"].as_str().unwrap_or("no message").to_owned();
+        let text = response.text().await.unwrap_or_default();
+        let (code, mut message) = match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => (body.code, body.message),
+            Err(_) => (
+                status.canonical_reason().unwrap_or("error").to_owned(),
+                format!("the body is not the API's error shape: {}", snippet(&text)),
+            ),
+        };
         if status.as_u16() == 401 || status.as_u16() == 403 {
             message = format!("{message} ({})", self.token_hint);
         }
@@ -178,5 +231,16 @@ impl Api {
         } else {
             Failure::Transient(format!("talking to the API at {} failed: {err}", self.base))
         }
+    }
+}
+
+/// The start of a body, on one line, for an error message.
+fn snippet(text: &str) -> String {
+    const MAX: usize = 200;
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}...", &line[..end]),
+        None if line.is_empty() => "(no body)".to_owned(),
+        None => line,
     }
 }

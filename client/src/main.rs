@@ -3,6 +3,7 @@
 mod api;
 mod commands;
 mod output;
+mod wire;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use commands::reports::Report;

@@ -1,9 +1,10 @@
 //! `add-records`: stream a CSV of any size to the API in batches of 1000.
 
 use crate::api::{Api, Failure};
+use crate::wire::IngestResult;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -98,28 +99,27 @@ pub async fn run(api: &Api, options: Options<'_>) -> anyhow::Result<Summary> {
         if batch.len() == BATCH || (!more && !batch.is_empty()) {
             number += 1;
             let result = send(api, options.table, &batch, &progress).await?;
-            let inserted = result["inserted"].as_u64().unwrap_or(0);
-            let errors = result["errors"].as_array().cloned().unwrap_or_default();
-            summary.inserted += inserted;
-            summary.rejected += errors.len() as u64;
-            for error in &errors {
-                let index = error["row"].as_u64().unwrap_or(0) as usize;
-                let pending = batch.get(index);
+            summary.inserted += result.inserted;
+            summary.rejected += result.rejected;
+            for error in &result.errors {
+                // `send` checked that every index is within the batch.
+                let pending = &batch[error.row as usize];
                 let line = json!({
-                    "line": pending.map(|p| p.line),
-                    "id": error["id"],
-                    "field": error["field"],
-                    "code": error["code"],
-                    "message": error["message"],
-                    "raw": pending.map(|p| p.raw.as_str()),
+                    "line": pending.line,
+                    "id": error.id,
+                    "field": error.field,
+                    "code": error.code,
+                    "message": error.message,
+                    "raw": pending.raw,
                 });
                 writeln!(open_rejects(&mut rejects, &rejects_path)?, "{line}")?;
             }
             if plain_lines {
                 eprintln!(
-                    "batch {number}: {} rows, {inserted} inserted, {} rejected",
+                    "batch {number}: {} rows, {} inserted, {} rejected",
                     batch.len(),
-                    errors.len()
+                    result.inserted,
+                    result.rejected
                 );
             }
             batch.clear();
@@ -156,12 +156,39 @@ fn open_rejects<'a>(
 
 /// Posts one batch, retrying when the API could not be reached. A retry of a
 /// batch the API did store comes back as `duplicate_id` rows: never doubled.
+/// The answer must account for every row sent, once.
 async fn send(
     api: &Api,
     table: &str,
     batch: &[Pending],
     progress: &ProgressBar,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<IngestResult> {
+    let path = format!("/api/v1/tables/{table}/rows");
+    let result = post_batch(api, &path, batch, progress).await?;
+    let sent = batch.len() as u64;
+    let adds_up = result.received == sent
+        && result.rejected == result.errors.len() as u64
+        && result.inserted + result.rejected == sent
+        && result.errors.iter().all(|e| e.row < sent);
+    if !adds_up {
+        anyhow::bail!(
+            "the API's answer to POST {path} does not add up: {sent} rows sent, {} received, \
+             {} inserted, {} rejected, {} errors listed",
+            result.received,
+            result.inserted,
+            result.rejected,
+            result.errors.len()
+        );
+    }
+    Ok(result)
+}
+
+async fn post_batch(
+    api: &Api,
+    path: &str,
+    batch: &[Pending],
+    progress: &ProgressBar,
+) -> anyhow::Result<IngestResult> {
     let mut body = Vec::with_capacity(batch.len() * 64);
     for row in batch {
         body.extend_from_slice(row.raw.as_bytes());
@@ -169,10 +196,7 @@ async fn send(
     }
     let mut attempt = 1;
     loop {
-        match api
-            .post_csv(&format!("/api/v1/tables/{table}/rows"), body.clone())
-            .await
-        {
+        match api.post_csv(path, body.clone()).await {
             Ok(result) => return Ok(result),
             Err(Failure::Transient(message)) if attempt < ATTEMPTS => {
                 let wait = Duration::from_secs(1 << (attempt - 1));

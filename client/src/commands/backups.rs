@@ -1,17 +1,17 @@
 use crate::api::Api;
 use crate::output::table;
-use serde_json::{Value, json};
+use crate::wire::{BackupInfo, BackupList, RestoreRequest, RestoreResult};
 
 const TABLES: [&str; 3] = ["departments", "jobs", "employees"];
 
-fn backup_row(b: &Value) -> Vec<String> {
-    ["table", "name", "rows", "bytes", "created_at"]
-        .iter()
-        .map(|k| match &b[*k] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .collect()
+fn backup_row(b: BackupInfo) -> Vec<String> {
+    vec![
+        b.table,
+        b.name,
+        b.rows.to_string(),
+        b.bytes.to_string(),
+        b.created_at,
+    ]
 }
 
 /// `backup <table|all>`: a new Avro backup of one or every table.
@@ -24,10 +24,10 @@ pub async fn backup(api: &Api, target: &str) -> anyhow::Result<()> {
     api.has_token()?;
     let mut rows = Vec::new();
     for table in tables {
-        let info = api
-            .post_json(&format!("/api/v1/tables/{table}/backups"), None)
+        let info: BackupInfo = api
+            .post(&format!("/api/v1/tables/{table}/backups"), None::<&()>)
             .await?;
-        rows.push(backup_row(&info));
+        rows.push(backup_row(info));
     }
     println!(
         "{}",
@@ -38,15 +38,10 @@ pub async fn backup(api: &Api, target: &str) -> anyhow::Result<()> {
 
 /// `backups <table>`: the table's backups, newest first.
 pub async fn list(api: &Api, table_name: &str) -> anyhow::Result<()> {
-    let body = api
-        .get_json(&format!("/api/v1/tables/{table_name}/backups"))
+    let list: BackupList = api
+        .get(&format!("/api/v1/tables/{table_name}/backups"))
         .await?;
-    let rows: Vec<Vec<String>> = body["backups"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(backup_row)
-        .collect();
+    let rows: Vec<Vec<String>> = list.backups.into_iter().map(backup_row).collect();
     if rows.is_empty() {
         eprintln!("no backups of {table_name} yet; make one with `client backup {table_name}`");
         return Ok(());
@@ -70,19 +65,16 @@ pub async fn restore(
             "restore replaces every row of {table_name} with the backup's; run again with --yes to do it"
         );
     }
-    let body = backup.map(|name| json!({ "backup": name }));
-    let result = api
-        .post_json(
+    let body = backup.map(|backup| RestoreRequest { backup });
+    let result: RestoreResult = api
+        .post(
             &format!("/api/v1/tables/{table_name}/restore"),
             body.as_ref(),
         )
         .await?;
     println!(
         "restored {} from {}: {} rows (it had {})",
-        table_name,
-        result["backup"].as_str().unwrap_or("?"),
-        result["rows"],
-        result["previous_rows"]
+        table_name, result.backup, result.rows, result.previous_rows
     );
     Ok(())
 }

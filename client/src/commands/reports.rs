@@ -1,6 +1,7 @@
 use crate::Format;
 use crate::api::Api;
 use crate::output::table;
+use crate::wire::{Req1, Req2};
 use std::path::Path;
 
 /// Which report.
@@ -28,12 +29,14 @@ pub async fn run(
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
     let path = report.path();
+    let query = format!("{path}?year={year}&format=json");
     let text = match format {
         Format::Json => {
-            let body = api
-                .get_json(&format!("{path}?year={year}&format=json"))
-                .await?;
-            serde_json::to_string_pretty(&body)? + "\n"
+            let json = match report {
+                Report::Req1 => serde_json::to_string_pretty(&api.get::<Req1>(&query).await?),
+                Report::Req2 => serde_json::to_string_pretty(&api.get::<Req2>(&query).await?),
+            };
+            json? + "\n"
         }
         Format::Csv => {
             api.get_text(&format!("{path}?year={year}&format=csv"))
@@ -43,50 +46,34 @@ pub async fn run(
             api.get_text(&format!("{path}?year={year}&format=html"))
                 .await?
         }
-        Format::Table => {
-            let body = api
-                .get_json(&format!("{path}?year={year}&format=json"))
-                .await?;
-            let rows = body["rows"].as_array().cloned().unwrap_or_default();
-            let cell = |v: &serde_json::Value| match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let rendered = match report {
-                Report::Req1 => table(
-                    &["department", "job", "Q1", "Q2", "Q3", "Q4"],
-                    rows.iter()
-                        .map(|r| {
-                            ["department", "job", "q1", "q2", "q3", "q4"]
-                                .iter()
-                                .map(|k| cell(&r[*k]))
-                                .collect()
-                        })
-                        .collect(),
-                ),
-                Report::Req2 => table(
-                    &["id", "department", "hired"],
-                    rows.iter()
-                        .map(|r| {
-                            ["id", "department", "hired"]
-                                .iter()
-                                .map(|k| cell(&r[*k]))
-                                .collect()
-                        })
-                        .collect(),
-                ),
-            };
-            let mean = match report {
-                Report::Req2 => {
-                    format!(
-                        "mean of hires per department in {year}: {:.2}\n",
-                        body["mean"].as_f64().unwrap_or(0.0)
-                    )
-                }
-                Report::Req1 => String::new(),
-            };
-            format!("{rendered}\n{mean}")
-        }
+        Format::Table => match report {
+            Report::Req1 => {
+                let body: Req1 = api.get(&query).await?;
+                let rows = body
+                    .rows
+                    .into_iter()
+                    .map(|r| {
+                        let quarters = [r.q1, r.q2, r.q3, r.q4].map(|q| q.to_string());
+                        [r.department, r.job].into_iter().chain(quarters).collect()
+                    })
+                    .collect();
+                let rendered = table(&["department", "job", "Q1", "Q2", "Q3", "Q4"], rows);
+                format!("{rendered}\n")
+            }
+            Report::Req2 => {
+                let body: Req2 = api.get(&query).await?;
+                let rows = body
+                    .rows
+                    .into_iter()
+                    .map(|r| vec![r.id.to_string(), r.department, r.hired.to_string()])
+                    .collect();
+                let rendered = table(&["id", "department", "hired"], rows);
+                format!(
+                    "{rendered}\nmean of hires per department in {year}: {:.2}\n",
+                    body.mean
+                )
+            }
+        },
     };
     match output {
         Some(file) => {

@@ -1,19 +1,14 @@
 use crate::api::Api;
 use crate::output::table;
+use crate::wire::{Department, Employee, Job, Record, Status, TableList};
 
 /// `tables`: each table with its row count.
 pub async fn tables(api: &Api) -> anyhow::Result<()> {
-    let body = api.get_json("/api/v1/tables").await?;
-    let rows: Vec<Vec<String>> = body["tables"]
-        .as_array()
+    let list: TableList = api.get("/api/v1/tables").await?;
+    let rows: Vec<Vec<String>> = list
+        .tables
         .into_iter()
-        .flatten()
-        .map(|t| {
-            vec![
-                t["name"].as_str().unwrap_or_default().to_owned(),
-                t["rows"].to_string(),
-            ]
-        })
+        .map(|t| vec![t.name, t.rows.to_string()])
         .collect();
     println!("{}", table(&["table", "rows"], rows));
     Ok(())
@@ -21,16 +16,19 @@ pub async fn tables(api: &Api) -> anyhow::Result<()> {
 
 /// `get`: one row as JSON.
 pub async fn get(api: &Api, table: &str, id: i64) -> anyhow::Result<()> {
-    let row = api
-        .get_json(&format!("/api/v1/tables/{table}/rows/{id}"))
-        .await?;
+    let path = format!("/api/v1/tables/{table}/rows/{id}");
+    let row = match table {
+        "departments" => Record::Department(api.get::<Department>(&path).await?),
+        "jobs" => Record::Job(api.get::<Job>(&path).await?),
+        _ => Record::Employee(api.get::<Employee>(&path).await?),
+    };
     println!("{}", serde_json::to_string_pretty(&row)?);
     Ok(())
 }
 
 /// `health`: is the API up and its database ready?
 pub async fn health(api: &Api) -> anyhow::Result<()> {
-    let body = api.get_json("/ready").await?;
-    println!("{}", body["status"].as_str().unwrap_or("unknown"));
+    let body: Status = api.get("/ready").await?;
+    println!("{}", body.status);
     Ok(())
 }
