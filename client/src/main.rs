@@ -3,12 +3,14 @@
 mod api;
 mod commands;
 mod output;
+mod table;
 mod wire;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use commands::reports::Report;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use table::{Table, TableOrAll};
 
 /// Drive the hiring-data migration service: load CSVs, back tables up,
 /// restore them, and read the hiring reports.
@@ -49,33 +51,6 @@ struct Cli {
     command: Command,
 }
 
-/// The tables of the service.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum TableArg {
-    Departments,
-    Jobs,
-    Employees,
-}
-
-impl TableArg {
-    fn name(self) -> &'static str {
-        match self {
-            TableArg::Departments => "departments",
-            TableArg::Jobs => "jobs",
-            TableArg::Employees => "employees",
-        }
-    }
-}
-
-/// A table, or every table.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum BackupTarget {
-    Departments,
-    Jobs,
-    Employees,
-    All,
-}
-
 /// How a report is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -94,7 +69,7 @@ enum Command {
     /// Rows the API rejects are written, with their reason, to
     /// FILE.rejects.jsonl (or --rejects).
     AddRecords {
-        table: TableArg,
+        table: Table,
         /// The CSV, or `-` for standard input [default: $SHARED_DIR/incoming/<table>.csv].
         file: Option<PathBuf>,
         /// Where to write the rejected rows.
@@ -102,12 +77,12 @@ enum Command {
         rejects: Option<PathBuf>,
     },
     /// Back a table (or all) up to a new Avro file on the server.
-    Backup { target: BackupTarget },
+    Backup { target: TableOrAll },
     /// List a table's backups, newest first.
-    Backups { table: TableArg },
+    Backups { table: Table },
     /// Replace a table's rows with a backup's (the newest by default).
     Restore {
-        table: TableArg,
+        table: Table,
         /// The backup's name, from `backups`.
         #[arg(long)]
         backup: Option<String>,
@@ -120,7 +95,7 @@ enum Command {
     /// Report req2: departments that hired more than the mean.
     Req2(ReportArgs),
     /// Print one row.
-    Get { table: TableArg, id: i64 },
+    Get { table: Table, id: i64 },
     /// List the tables with their row counts.
     Tables,
     /// Check that the API is up and its database ready.
@@ -171,21 +146,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             rejects,
         } => {
-            let source = file.unwrap_or_else(|| {
-                commands::add_records::default_source(&cli.shared_dir, table.name())
-            });
+            let source = file
+                .unwrap_or_else(|| commands::add_records::default_source(&cli.shared_dir, table));
             if cli.verbose {
-                eprintln!(
-                    "sending {} to {} at {}",
-                    source.display(),
-                    table.name(),
-                    cli.url
-                );
+                eprintln!("sending {} to {} at {}", source.display(), table, cli.url);
             }
             let summary = commands::add_records::run(
                 &api,
                 commands::add_records::Options {
-                    table: table.name(),
+                    table,
                     source,
                     rejects,
                     quiet: cli.quiet,
@@ -194,27 +163,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             println!(
                 "{}: {} rows read, {} inserted, {} rejected",
-                table.name(),
-                summary.read,
-                summary.inserted,
-                summary.rejected
+                table, summary.read, summary.inserted, summary.rejected
             );
             if let Some(file) = summary.rejects_file {
                 println!("rejected rows and their reasons: {}", file.display());
             }
         }
         Command::Backup { target } => {
-            let name = match target {
-                BackupTarget::Departments => "departments",
-                BackupTarget::Jobs => "jobs",
-                BackupTarget::Employees => "employees",
-                BackupTarget::All => "all",
-            };
-            commands::backups::backup(&api, name).await?;
+            commands::backups::backup(&api, target).await?;
         }
-        Command::Backups { table } => commands::backups::list(&api, table.name()).await?,
+        Command::Backups { table } => commands::backups::list(&api, table).await?,
         Command::Restore { table, backup, yes } => {
-            commands::backups::restore(&api, table.name(), backup.as_deref(), yes).await?;
+            commands::backups::restore(&api, table, backup.as_deref(), yes).await?;
         }
         Command::Req1(args) => {
             commands::reports::run(
@@ -236,7 +196,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
         }
-        Command::Get { table, id } => commands::rows::get(&api, table.name(), id).await?,
+        Command::Get { table, id } => commands::rows::get(&api, table, id).await?,
         Command::Tables => commands::rows::tables(&api).await?,
         Command::Health => commands::rows::health(&api).await?,
     }

@@ -566,3 +566,30 @@ fn an_error_answer_of_another_shape_still_gives_its_status() {
         .code(1)
         .stderr(predicate::str::contains("502").and(predicate::str::contains("Bad Gateway")));
 }
+
+#[test]
+fn a_table_is_one_of_the_three_and_all_only_where_every_table_makes_sense() {
+    let one = "[possible values: departments, jobs, employees]";
+    let or_all = "[possible values: departments, jobs, employees, all]";
+    let cases: [(&[&str], &str); 6] = [
+        (&["get", "robots", "1"], one),
+        (&["add-records", "hired_employees"], one),
+        (&["backups", "all"], one),
+        (&["restore", "all", "--yes"], one),
+        (&["get", "all", "1"], one),
+        (&["backup", "robots"], or_all),
+    ];
+    for (args, values) in cases {
+        Command::cargo_bin("client")
+            .unwrap()
+            .env_clear()
+            .env("API_URL", "http://127.0.0.1:1")
+            .args(args)
+            .assert()
+            .failure()
+            .code(2)
+            .stderr(
+                predicate::str::contains("invalid value").and(predicate::str::contains(values)),
+            );
+    }
+}

@@ -1,6 +1,7 @@
 //! `add-records`: stream a CSV of any size to the API in batches of 1000.
 
 use crate::api::{Api, Failure};
+use crate::table::Table;
 use crate::wire::IngestResult;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -22,8 +23,8 @@ pub struct Summary {
     pub rejects_file: Option<PathBuf>,
 }
 
-pub struct Options<'a> {
-    pub table: &'a str,
+pub struct Options {
+    pub table: Table,
     /// The CSV; `-` for standard input.
     pub source: PathBuf,
     /// Where rejected rows go; next to the source by default.
@@ -37,7 +38,7 @@ struct Pending {
     raw: String,
 }
 
-pub async fn run(api: &Api, options: Options<'_>) -> anyhow::Result<Summary> {
+pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
     api.has_token()?;
     let stdin = options.source.as_os_str() == "-";
     let (input, size): (Box<dyn Read>, Option<u64>) = if stdin {
@@ -159,7 +160,7 @@ fn open_rejects<'a>(
 /// The answer must account for every row sent, once.
 async fn send(
     api: &Api,
-    table: &str,
+    table: Table,
     batch: &[Pending],
     progress: &ProgressBar,
 ) -> anyhow::Result<IngestResult> {
@@ -242,6 +243,6 @@ fn csv_line(record: &csv::ByteRecord) -> String {
 
 /// Where `add-records` reads when no file is given: the shared volume's
 /// `incoming/` folder (the `docker cp` flow).
-pub fn default_source(shared_dir: &Path, table: &str) -> PathBuf {
+pub fn default_source(shared_dir: &Path, table: Table) -> PathBuf {
     shared_dir.join("incoming").join(format!("{table}.csv"))
 }

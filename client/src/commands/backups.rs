@@ -1,8 +1,7 @@
 use crate::api::Api;
 use crate::output::table;
+use crate::table::{Table, TableOrAll};
 use crate::wire::{BackupInfo, BackupList, RestoreRequest, RestoreResult};
-
-const TABLES: [&str; 3] = ["departments", "jobs", "employees"];
 
 fn backup_row(b: BackupInfo) -> Vec<String> {
     vec![
@@ -15,15 +14,10 @@ fn backup_row(b: BackupInfo) -> Vec<String> {
 }
 
 /// `backup <table|all>`: a new Avro backup of one or every table.
-pub async fn backup(api: &Api, target: &str) -> anyhow::Result<()> {
-    let tables: Vec<&str> = if target == "all" {
-        TABLES.to_vec()
-    } else {
-        vec![target]
-    };
+pub async fn backup(api: &Api, target: TableOrAll) -> anyhow::Result<()> {
     api.has_token()?;
     let mut rows = Vec::new();
-    for table in tables {
+    for table in target.tables() {
         let info: BackupInfo = api
             .post(&format!("/api/v1/tables/{table}/backups"), None::<&()>)
             .await?;
@@ -37,7 +31,7 @@ pub async fn backup(api: &Api, target: &str) -> anyhow::Result<()> {
 }
 
 /// `backups <table>`: the table's backups, newest first.
-pub async fn list(api: &Api, table_name: &str) -> anyhow::Result<()> {
+pub async fn list(api: &Api, table_name: Table) -> anyhow::Result<()> {
     let list: BackupList = api
         .get(&format!("/api/v1/tables/{table_name}/backups"))
         .await?;
@@ -56,7 +50,7 @@ pub async fn list(api: &Api, table_name: &str) -> anyhow::Result<()> {
 /// `restore <table> [--backup NAME] --yes`.
 pub async fn restore(
     api: &Api,
-    table_name: &str,
+    table_name: Table,
     backup: Option<&str>,
     yes: bool,
 ) -> anyhow::Result<()> {

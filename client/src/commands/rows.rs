@@ -1,5 +1,6 @@
 use crate::api::Api;
 use crate::output::table;
+use crate::table::Table;
 use crate::wire::{Department, Employee, Job, Record, Status, TableList};
 
 /// `tables`: each table with its row count.
@@ -15,12 +16,12 @@ pub async fn tables(api: &Api) -> anyhow::Result<()> {
 }
 
 /// `get`: one row as JSON.
-pub async fn get(api: &Api, table: &str, id: i64) -> anyhow::Result<()> {
+pub async fn get(api: &Api, table: Table, id: i64) -> anyhow::Result<()> {
     let path = format!("/api/v1/tables/{table}/rows/{id}");
     let row = match table {
-        "departments" => Record::Department(api.get::<Department>(&path).await?),
-        "jobs" => Record::Job(api.get::<Job>(&path).await?),
-        _ => Record::Employee(api.get::<Employee>(&path).await?),
+        Table::Departments => Record::Department(api.get::<Department>(&path).await?),
+        Table::Jobs => Record::Job(api.get::<Job>(&path).await?),
+        Table::Employees => Record::Employee(api.get::<Employee>(&path).await?),
     };
     println!("{}", serde_json::to_string_pretty(&row)?);
     Ok(())
