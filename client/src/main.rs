@@ -6,8 +6,9 @@ mod output;
 mod table;
 mod wire;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use commands::reports::Report;
+use output::Format;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use table::{Table, TableOrAll};
@@ -47,19 +48,12 @@ struct Cli {
     #[arg(long, short, global = true)]
     verbose: bool,
 
+    /// How data is printed (html: the reports' page with the chart).
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
+    format: Format,
+
     #[command(subcommand)]
     command: Command,
-}
-
-/// How a report is printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// An aligned table.
-    Table,
-    Json,
-    Csv,
-    /// The page with the chart.
-    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,8 +101,6 @@ struct ReportArgs {
     /// The year.
     #[arg(long, default_value_t = 2021)]
     year: i32,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -119,10 +111,14 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => match err.downcast_ref::<clap::Error>() {
+            // A usage error found after parsing: clap's exit code (2) and form.
+            Some(usage) => usage.exit(),
+            None => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -140,67 +136,57 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         (None, None) => None,
     };
     let api = api::Api::new(&cli.url, token, &cli.shared_dir)?;
+    // Only the reports print html: every other command checks the format
+    // (`cli.format.data()?`) before it sends anything.
     match cli.command {
         Command::AddRecords {
             table,
             file,
             rejects,
         } => {
+            let format = cli.format.data()?;
             let source = file
                 .unwrap_or_else(|| commands::add_records::default_source(&cli.shared_dir, table));
             if cli.verbose {
                 eprintln!("sending {} to {} at {}", source.display(), table, cli.url);
             }
-            let summary = commands::add_records::run(
-                &api,
-                commands::add_records::Options {
-                    table,
-                    source,
-                    rejects,
-                    quiet: cli.quiet,
-                },
-            )
-            .await?;
-            println!(
-                "{}: {} rows read, {} inserted, {} rejected",
-                table, summary.read, summary.inserted, summary.rejected
-            );
-            if let Some(file) = summary.rejects_file {
-                println!("rejected rows and their reasons: {}", file.display());
-            }
+            let options = commands::add_records::Options {
+                table,
+                source,
+                rejects,
+                quiet: cli.quiet,
+            };
+            let summary = commands::add_records::run(&api, options).await?;
+            output::print(format, &summary)?;
         }
         Command::Backup { target } => {
-            commands::backups::backup(&api, target).await?;
+            commands::backups::backup(&api, target, cli.format.data()?).await?
         }
-        Command::Backups { table } => commands::backups::list(&api, table).await?,
+        Command::Backups { table } => {
+            commands::backups::list(&api, table, cli.format.data()?).await?
+        }
         Command::Restore { table, backup, yes } => {
-            commands::backups::restore(&api, table, backup.as_deref(), yes).await?;
+            commands::backups::restore(&api, table, backup.as_deref(), yes, cli.format.data()?)
+                .await?;
         }
-        Command::Req1(args) => {
-            commands::reports::run(
-                &api,
-                Report::Req1,
-                args.year,
-                args.format,
-                args.output.as_deref(),
-            )
-            .await?;
+        Command::Req1(args) => report(&api, Report::Req1, &args, cli.format).await?,
+        Command::Req2(args) => report(&api, Report::Req2, &args, cli.format).await?,
+        Command::Get { table, id } => {
+            commands::rows::get(&api, table, id, cli.format.data()?).await?
         }
-        Command::Req2(args) => {
-            commands::reports::run(
-                &api,
-                Report::Req2,
-                args.year,
-                args.format,
-                args.output.as_deref(),
-            )
-            .await?;
-        }
-        Command::Get { table, id } => commands::rows::get(&api, table, id).await?,
-        Command::Tables => commands::rows::tables(&api).await?,
-        Command::Health => commands::rows::health(&api).await?,
+        Command::Tables => commands::rows::tables(&api, cli.format.data()?).await?,
+        Command::Health => commands::rows::health(&api, cli.format.data()?).await?,
     }
     Ok(())
+}
+
+async fn report(
+    api: &api::Api,
+    report: Report,
+    args: &ReportArgs,
+    format: Format,
+) -> anyhow::Result<()> {
+    commands::reports::run(api, report, args.year, format, args.output.as_deref()).await
 }
 
 #[cfg(test)]

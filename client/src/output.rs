@@ -1,22 +1,159 @@
+//! How data is printed: `--format table|json|csv` (and `html` for the
+//! reports), one rendering function for each.
+
+use anyhow::Context;
+use clap::ValueEnum;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
+use serde::Serialize;
+use std::borrow::Cow;
 
-/// An aligned table; numbers are right-aligned.
+/// The `--format` flag: aligned tables and sentences for people, the API's
+/// answer as pretty JSON, CSV with a header row, or the report's page with
+/// its chart (req1 and req2 only). The values have no doc comments of their
+/// own, which keeps `--help` on one line per option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Html,
+}
+
+impl Format {
+    /// The format for a command that prints data other than a report.
+    pub fn data(self) -> Result<DataFormat, clap::Error> {
+        match self {
+            Format::Table => Ok(DataFormat::Table),
+            Format::Json => Ok(DataFormat::Json),
+            Format::Csv => Ok(DataFormat::Csv),
+            Format::Html => Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                "--format html is for the reports (req1, req2); this command prints table, json or csv\n",
+            )),
+        }
+    }
+}
+
+/// How a command other than a report prints its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// What a command prints: its JSON is the value itself (the API's shape).
+pub trait Printable: Serialize {
+    /// The rendering for people, without a final newline.
+    fn human(&self) -> String;
+    /// The CSV header (the JSON field names) and rows.
+    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>);
+}
+
+/// Prints `value` to standard output in `format`.
+pub fn print(format: DataFormat, value: &impl Printable) -> anyhow::Result<()> {
+    let text = match format {
+        DataFormat::Table => value.human() + "\n",
+        DataFormat::Json => {
+            serde_json::to_string_pretty(value).context("cannot render the answer as JSON")? + "\n"
+        }
+        DataFormat::Csv => {
+            let (header, rows) = value.csv();
+            csv(&header, rows)?
+        }
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// An aligned table; a column of numbers (after the first) is right-aligned.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let numeric: Vec<bool> = (0..header.len())
+        .map(|i| {
+            i > 0
+                && !rows.is_empty()
+                && rows
+                    .iter()
+                    .all(|row| row.get(i).is_some_and(|cell| is_number(cell)))
+        })
+        .collect();
     let mut out = Table::new();
     out.load_preset(UTF8_FULL_CONDENSED)
         .set_header(header.to_vec());
     for row in rows {
         out.add_row(row);
     }
-    for (i, column) in out.column_iter_mut().enumerate() {
-        if i > 0
-            && header.get(i).is_some_and(|h| {
-                !matches!(*h, "job" | "department" | "name" | "table" | "created at")
-            })
-        {
+    for (column, numeric) in out.column_iter_mut().zip(numeric) {
+        if numeric {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
     out.to_string()
+}
+
+fn is_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
+/// CSV with a header row. A cell that a spreadsheet would run as a formula
+/// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`.
+pub fn csv(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<String> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    writer.write_record(header)?;
+    for row in rows {
+        let row: Vec<Cow<'_, str>> = row.iter().map(|cell| defuse(cell)).collect();
+        writer.write_record(row.iter().map(|cell| cell.as_bytes()))?;
+    }
+    let bytes = writer.into_inner().context("cannot render the CSV")?;
+    Ok(String::from_utf8(bytes)?)
+}
+
+fn defuse(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_number(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_has_a_header_quotes_as_needed_and_defuses_formulas() {
+        let rows = vec![
+            vec!["1".to_owned(), "Ops, Night".to_owned()],
+            vec!["2".to_owned(), "=HYPERLINK(\"x\")".to_owned()],
+            vec!["-3".to_owned(), "@SUM".to_owned()],
+            vec!["4".to_owned(), "Plain".to_owned()],
+        ];
+        assert_eq!(
+            csv(&["id", "name"], rows).unwrap(),
+            "id,name\n1,\"Ops, Night\"\n2,\"'=HYPERLINK(\"\"x\"\")\"\n-3,'@SUM\n4,Plain\n"
+        );
+    }
+
+    #[test]
+    fn columns_of_numbers_after_the_first_are_right_aligned() {
+        let rendered = table(
+            &["id", "name", "rows"],
+            vec![
+                vec!["1".to_owned(), "a".to_owned(), "5".to_owned()],
+                vec!["22".to_owned(), "bbbb".to_owned(), "100".to_owned()],
+            ],
+        );
+        let rows: Vec<&str> = rendered.lines().skip(3).take(2).collect();
+        assert_eq!(rows, ["│ 1  ┆ a    ┆    5 │", "│ 22 ┆ bbbb ┆  100 │"]);
+    }
+
+    #[test]
+    fn html_is_refused_outside_the_reports() {
+        assert_eq!(Format::Csv.data().unwrap(), DataFormat::Csv);
+        assert!(Format::Html.data().is_err());
+    }
 }

@@ -3,10 +3,12 @@
 
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
+use serde::Serialize;
 use std::sync::LazyLock;
 
 /// One of the service's tables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Table {
     Departments,
     Jobs,
@@ -85,6 +87,7 @@ mod tests {
             let value = table.to_possible_value().unwrap();
             assert_eq!(value.get_name(), table.name());
             assert_eq!(Table::from_str(table.name(), false), Ok(*table));
+            assert_eq!(serde_json::to_value(table).unwrap(), table.name());
         }
     }
 

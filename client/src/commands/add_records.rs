@@ -1,10 +1,12 @@
 //! `add-records`: stream a CSV of any size to the API in batches of 1000.
 
 use crate::api::{Api, Failure};
+use crate::output::Printable;
 use crate::table::Table;
 use crate::wire::IngestResult;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 use serde_json::json;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
@@ -15,12 +17,42 @@ const BATCH: usize = 1000;
 const ATTEMPTS: u32 = 4;
 
 /// What happened to the file.
-#[derive(Debug, Default)]
+#[derive(Debug, Serialize)]
 pub struct Summary {
+    pub table: Table,
     pub read: u64,
     pub inserted: u64,
     pub rejected: u64,
+    /// Where the rejected rows were written; none when there were none.
     pub rejects_file: Option<PathBuf>,
+}
+
+impl Printable for Summary {
+    fn human(&self) -> String {
+        let mut text = format!(
+            "{}: {} rows read, {} inserted, {} rejected",
+            self.table, self.read, self.inserted, self.rejected
+        );
+        if let Some(file) = &self.rejects_file {
+            text += &format!("\nrejected rows and their reasons: {}", file.display());
+        }
+        text
+    }
+
+    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let header = vec!["table", "read", "inserted", "rejected", "rejects_file"];
+        let row = vec![
+            self.table.to_string(),
+            self.read.to_string(),
+            self.inserted.to_string(),
+            self.rejected.to_string(),
+            self.rejects_file
+                .as_ref()
+                .map(|file| file.display().to_string())
+                .unwrap_or_default(),
+        ];
+        (header, vec![row])
+    }
 }
 
 pub struct Options {
@@ -66,7 +98,13 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         .flexible(true)
         .from_reader(BufReader::with_capacity(1 << 16, input));
     let mut record = csv::ByteRecord::new();
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        table: options.table,
+        read: 0,
+        inserted: 0,
+        rejected: 0,
+        rejects_file: None,
+    };
     let mut rejects: Option<BufWriter<File>> = None;
     let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
     let mut number = 0;

@@ -1,74 +1,117 @@
+//! `backup`, `backups` and `restore`.
+
 use crate::api::Api;
-use crate::output::table;
+use crate::output::{self, DataFormat, Printable};
 use crate::table::{Table, TableOrAll};
 use crate::wire::{BackupInfo, BackupList, RestoreRequest, RestoreResult};
 
-fn backup_row(b: BackupInfo) -> Vec<String> {
-    vec![
-        b.table,
-        b.name,
-        b.rows.to_string(),
-        b.bytes.to_string(),
-        b.created_at,
-    ]
-}
-
-/// `backup <table|all>`: a new Avro backup of one or every table.
-pub async fn backup(api: &Api, target: TableOrAll) -> anyhow::Result<()> {
+/// `backup <table|all>`: a new Avro backup of one or every table, printed
+/// in the shape of the listing.
+pub async fn backup(api: &Api, target: TableOrAll, format: DataFormat) -> anyhow::Result<()> {
     api.has_token()?;
-    let mut rows = Vec::new();
+    let mut backups = Vec::new();
     for table in target.tables() {
         let info: BackupInfo = api
             .post(&format!("/api/v1/tables/{table}/backups"), None::<&()>)
             .await?;
-        rows.push(backup_row(info));
+        backups.push(info);
     }
-    println!(
-        "{}",
-        table(&["table", "name", "rows", "bytes", "created at"], rows)
-    );
-    Ok(())
+    output::print(format, &BackupList { backups })
 }
 
 /// `backups <table>`: the table's backups, newest first.
-pub async fn list(api: &Api, table_name: Table) -> anyhow::Result<()> {
-    let list: BackupList = api
-        .get(&format!("/api/v1/tables/{table_name}/backups"))
-        .await?;
-    let rows: Vec<Vec<String>> = list.backups.into_iter().map(backup_row).collect();
-    if rows.is_empty() {
-        eprintln!("no backups of {table_name} yet; make one with `client backup {table_name}`");
+pub async fn list(api: &Api, table: Table, format: DataFormat) -> anyhow::Result<()> {
+    let list: BackupList = api.get(&format!("/api/v1/tables/{table}/backups")).await?;
+    if list.backups.is_empty() && format == DataFormat::Table {
+        eprintln!("no backups of {table} yet; make one with `client backup {table}`");
         return Ok(());
     }
-    println!(
-        "{}",
-        table(&["table", "name", "rows", "bytes", "created at"], rows)
-    );
-    Ok(())
+    output::print(format, &list)
 }
 
 /// `restore <table> [--backup NAME] --yes`.
 pub async fn restore(
     api: &Api,
-    table_name: Table,
+    table: Table,
     backup: Option<&str>,
     yes: bool,
+    format: DataFormat,
 ) -> anyhow::Result<()> {
     if !yes {
         anyhow::bail!(
-            "restore replaces every row of {table_name} with the backup's; run again with --yes to do it"
+            "restore replaces every row of {table} with the backup's; run again with --yes to do it"
         );
     }
     let body = backup.map(|backup| RestoreRequest { backup });
     let result: RestoreResult = api
-        .post(
-            &format!("/api/v1/tables/{table_name}/restore"),
-            body.as_ref(),
-        )
+        .post(&format!("/api/v1/tables/{table}/restore"), body.as_ref())
         .await?;
-    println!(
-        "restored {} from {}: {} rows (it had {})",
-        table_name, result.backup, result.rows, result.previous_rows
-    );
-    Ok(())
+    output::print(format, &result)
+}
+
+impl Printable for BackupList {
+    fn human(&self) -> String {
+        let rows = self
+            .backups
+            .iter()
+            .map(|b| {
+                vec![
+                    b.table.clone(),
+                    b.name.clone(),
+                    b.rows.to_string(),
+                    b.bytes.to_string(),
+                    b.created_at.clone(),
+                ]
+            })
+            .collect();
+        output::table(&["table", "name", "rows", "bytes", "created at"], rows)
+    }
+
+    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let header = vec![
+            "name",
+            "table",
+            "rows",
+            "bytes",
+            "sha256",
+            "codec",
+            "created_at",
+        ];
+        let rows = self
+            .backups
+            .iter()
+            .map(|b| {
+                vec![
+                    b.name.clone(),
+                    b.table.clone(),
+                    b.rows.to_string(),
+                    b.bytes.to_string(),
+                    b.sha256.clone(),
+                    b.codec.clone(),
+                    b.created_at.clone(),
+                ]
+            })
+            .collect();
+        (header, rows)
+    }
+}
+
+impl Printable for RestoreResult {
+    fn human(&self) -> String {
+        format!(
+            "restored {} from {}: {} rows (it had {})",
+            self.table, self.backup, self.rows, self.previous_rows
+        )
+    }
+
+    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let header = vec!["table", "backup", "rows", "previous_rows"];
+        let row = vec![
+            self.table.clone(),
+            self.backup.clone(),
+            self.rows.to_string(),
+            self.previous_rows.to_string(),
+        ];
+        (header, vec![row])
+    }
 }

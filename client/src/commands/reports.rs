@@ -1,6 +1,8 @@
-use crate::Format;
+//! `req1` and `req2`: the reports, as a table, as the API's JSON (checked
+//! against its shape), or as the API's own CSV or HTML rendering.
+
 use crate::api::Api;
-use crate::output::table;
+use crate::output::{Format, table};
 use crate::wire::{Req1, Req2};
 use std::path::Path;
 
