@@ -5,8 +5,7 @@
 use crate::auth::{self, ApiToken};
 use crate::config::Config;
 use crate::db::{self, Db};
-use crate::ingest::RejectLog;
-use crate::load;
+use crate::ingest::{self, RejectLog};
 use crate::middleware::endpoint;
 use crate::readiness::Readiness;
 use crate::routes::AppState;
@@ -147,7 +146,7 @@ async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
     state.readiness.set_status("applying database migrations");
     state.db.migrate().await?;
     state.readiness.set_status("loading the historical files");
-    let loads = load::load_all(&state.db, &state.rejects, data_dir).await?;
+    let loads = ingest::load_all(&state.db, &state.rejects, data_dir).await?;
     if loads.iter().any(|load| load.loaded_now) {
         state
             .db

@@ -108,10 +108,15 @@ pub fn resolve_name(dir: &Path, name: &str) -> Result<PathBuf, NameError> {
 
 /// The sidecar of a backup file, when it has one.
 pub fn read_sidecar(file: &Path) -> Option<BackupInfo> {
+    let text = std::fs::read_to_string(sidecar_path(file)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// `<backup>.avro.json`, beside the backup.
+fn sidecar_path(file: &Path) -> PathBuf {
     let mut sidecar = file.as_os_str().to_owned();
     sidecar.push(SIDECAR);
-    let text = std::fs::read_to_string(PathBuf::from(sidecar)).ok()?;
-    serde_json::from_str(&text).ok()
+    PathBuf::from(sidecar)
 }
 
 #[cfg(test)]

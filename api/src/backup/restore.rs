@@ -1,7 +1,8 @@
 use super::{NameError, check_writer_schema, list_backups, read_sidecar, resolve_name};
 use crate::db::{self, Db};
 use crate::domain::{Raw, Row, Table};
-use crate::load::file_sha256;
+use crate::files::sha256_of_file;
+use crate::telemetry;
 use anyhow::Context;
 use apache_avro::Reader;
 use apache_avro::types::Value;
@@ -71,7 +72,7 @@ pub async fn restore_backup(
                 info.table
             )));
         }
-        if file_sha256(path.clone()).await? != info.sha256 {
+        if sha256_of_file(path.clone()).await? != info.sha256 {
             return Err(RestoreError::Invalid(format!(
                 "backup {name} is corrupt: its SHA-256 differs from the one recorded when it was written"
             )));
@@ -81,7 +82,7 @@ pub async fn restore_backup(
     let (sender, mut chunks) = mpsc::channel::<Result<Vec<Row>, RestoreError>>(2);
     let reader = {
         let (path, name) = (path.clone(), name.clone());
-        tokio::task::spawn_blocking(move || read_rows(&path, &name, table, &sender))
+        telemetry::spawn_blocking(move || read_rows(&path, &name, table, &sender))
     };
 
     let mut conn = db.acquire().await?;

@@ -1,13 +1,14 @@
-use super::{BackupInfo, SIDECAR, table_schema};
+use super::{BackupInfo, sidecar_path, table_schema};
 use crate::db::{self, Db};
 use crate::domain::Table;
 use crate::model::Record;
+use crate::{files, telemetry};
 use anyhow::Context;
 use apache_avro::{Codec, Writer, ZstandardSettings};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tokio::sync::mpsc;
 
 /// Avro block size: 64 KiB measured fastest and smallest for these rows.
@@ -36,7 +37,7 @@ pub async fn create_backup(db: &Db, dir: &Path, table: Table) -> anyhow::Result<
     let (final_path, temp_path) = (dir.join(&name), dir.join(format!(".{name}.tmp")));
     let writer = {
         let temp_path = temp_path.clone();
-        tokio::task::spawn_blocking(move || write_file(&temp_path, table, receiver))
+        telemetry::spawn_blocking(move || write_file(&temp_path, table, receiver))
     };
 
     let streamed = db::send_all_rows(db, table, &sender).await;
@@ -108,15 +109,12 @@ fn write_file(
 }
 
 fn write_sidecar(file: &Path, info: &BackupInfo) -> anyhow::Result<()> {
-    let mut sidecar = file.as_os_str().to_owned();
-    sidecar.push(SIDECAR);
-    let sidecar = PathBuf::from(sidecar);
-    let temp = sidecar.with_extension("json.tmp");
-    let mut out = File::create(&temp)?;
-    serde_json::to_writer_pretty(&mut out, info)?;
-    out.sync_all()?;
-    std::fs::rename(&temp, &sidecar)?;
-    Ok(())
+    let sidecar = sidecar_path(file);
+    let (Some(dir), Some(name)) = (sidecar.parent(), sidecar.file_name()) else {
+        anyhow::bail!("{} has no folder or name", sidecar.display());
+    };
+    let json = serde_json::to_vec_pretty(info)?;
+    files::write_atomically(dir, &name.to_string_lossy(), &json)
 }
 
 /// Counts and hashes what passes through.

@@ -1,5 +1,6 @@
 use super::Rejection;
 use crate::domain::Table;
+use crate::telemetry;
 use anyhow::Context;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -74,7 +75,7 @@ impl RejectLog {
         let _appending = self.file.lock().await;
         let path = self.path.clone();
         let sha256 = sha256.to_owned();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<HashSet<u64>> {
+        telemetry::spawn_blocking(move || -> anyhow::Result<HashSet<u64>> {
             let file = std::fs::File::open(&path)
                 .with_context(|| format!("cannot read the reject log {}", path.display()))?;
             let mut rows = HashSet::new();

@@ -16,7 +16,8 @@ pub use shape::{Req1, Req1Row, Req2, Req2Row};
 use shape::{req1, req2, to_csv};
 
 use crate::db::{self, Db};
-use anyhow::Context;
+use crate::files::write_atomically;
+use crate::telemetry;
 use std::path::{Path, PathBuf};
 
 /// The three renderings of a report, made together: a response is one of
@@ -74,27 +75,13 @@ async fn render_and_save<T: serde::Serialize + Send + 'static>(
     render: impl FnOnce() -> anyhow::Result<Rendered<T>> + Send + 'static,
 ) -> anyhow::Result<Rendered<T>> {
     let dir: PathBuf = dir.to_owned();
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        span.in_scope(|| {
-            let rendered = render()?;
-            let json = serde_json::to_vec_pretty(&rendered.report)?;
-            write_atomically(&dir, &format!("{file}.json"), &json)?;
-            write_atomically(&dir, &format!("{file}.csv"), rendered.csv.as_bytes())?;
-            write_atomically(&dir, &format!("{file}.html"), rendered.html.as_bytes())?;
-            Ok(rendered)
-        })
+    telemetry::spawn_blocking(move || {
+        let rendered = render()?;
+        let json = serde_json::to_vec_pretty(&rendered.report)?;
+        write_atomically(&dir, &format!("{file}.json"), &json)?;
+        write_atomically(&dir, &format!("{file}.csv"), rendered.csv.as_bytes())?;
+        write_atomically(&dir, &format!("{file}.html"), rendered.html.as_bytes())?;
+        Ok(rendered)
     })
     .await?
-}
-
-/// Writes `contents` to `dir/name` through a temp file and a rename, so a
-/// reader never sees half a report.
-fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let temp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&temp, contents).with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, dir.join(name))
-        .with_context(|| format!("cannot rename {}", temp.display()))?;
-    Ok(())
 }

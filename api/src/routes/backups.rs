@@ -3,6 +3,7 @@ use crate::auth::WriteAccess;
 use crate::backup::{self, BackupInfo, NameError, RestoreError};
 use crate::domain::Table;
 use crate::error::ApiError;
+use crate::telemetry;
 use poem::{Request, RequestBody};
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
@@ -92,7 +93,7 @@ impl BackupsApi {
     ) -> Result<Json<BackupList>, ApiError> {
         let dir = self.state.backups_dir.clone();
         let table = Table::from(table.0);
-        let backups = tokio::task::spawn_blocking(move || backup::list_backups(&dir, table))
+        let backups = telemetry::spawn_blocking(move || backup::list_backups(&dir, table))
             .await
             .map_err(anyhow::Error::new)?
             .map_err(anyhow::Error::new)?;

@@ -17,7 +17,7 @@ pub struct Rejection {
 
 /// What became of a batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stored {
+pub struct BatchOutcome {
     pub inserted: u64,
     /// In batch order.
     pub rejections: Vec<Rejection>,
@@ -27,11 +27,11 @@ pub struct Stored {
 /// on the caller's transaction. A row is rejected when it breaks the
 /// dictionary, references a missing department or job, or reuses an id
 /// stored already or earlier in the batch (the first row to pass wins).
-pub async fn store(
+pub async fn check_and_insert(
     conn: &mut AnyConnection,
     table: Table,
     candidates: &[Candidate],
-) -> sqlx::Result<Stored> {
+) -> sqlx::Result<BatchOutcome> {
     let mut rejections = Vec::new();
     let mut reject = |candidate: &Candidate, error: FieldError| {
         rejections.push(Rejection {
@@ -136,7 +136,7 @@ pub async fn store(
     }
     let inserted = passing.len() as u64;
     rejections.sort_by_key(|r| r.position);
-    Ok(Stored {
+    Ok(BatchOutcome {
         inserted,
         rejections,
     })

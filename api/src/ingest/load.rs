@@ -1,14 +1,17 @@
 //! The historical load: `$DATA_DIR/<table>.csv`, once per file content,
 //! resumable after a crash.
 
+use super::{
+    Candidate, FileProgress, MAX_BATCH_ROWS, RejectLog, Source, commit_batch, csv_candidate,
+    csv_reader,
+};
 use crate::db::{self, Db};
 use crate::domain::Table;
-use crate::ingest::{Candidate, MAX_BATCH_ROWS, RejectLog, Source, csv_candidate, store};
+use crate::files::sha256_of_file;
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
-use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::BufReader;
+use std::path::Path;
 use tokio::sync::mpsc;
 
 /// What one file's load did (this run and earlier ones together).
@@ -55,7 +58,7 @@ pub async fn load_file(
     table: Table,
     path: &Path,
 ) -> anyhow::Result<LoadSummary> {
-    let sha256 = file_sha256(path.to_owned()).await?;
+    let sha256 = sha256_of_file(path.to_owned()).await?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -91,7 +94,7 @@ pub async fn load_file(
     let (sender, mut chunks) = mpsc::channel::<anyhow::Result<Chunk>>(2);
     let reader_path = path.to_owned();
     let reader =
-        tokio::task::spawn_blocking(move || read_chunks(&reader_path, table, skip, &sender));
+        crate::telemetry::spawn_blocking(move || read_chunks(&reader_path, table, skip, &sender));
 
     let source = Source::File {
         name: &file_name,
@@ -105,25 +108,12 @@ pub async fn load_file(
     };
     while let Some(chunk) = chunks.recv().await {
         let (rows_read, candidates) = chunk?;
-        let _writer = db.write_guard().await;
-        let mut tx = db.begin().await?;
-        let stored = store(&mut tx, table, &candidates).await?;
-        let rejected = stored.rejections.len() as i64;
-        db::record_progress(
-            &mut tx,
-            table,
-            &sha256,
+        let progress = FileProgress {
+            sha256: &sha256,
             rows_read,
-            stored.inserted as i64,
-            rejected,
-        )
-        .await?;
-        let mut rejections = stored.rejections;
-        if !logged.is_empty() {
-            rejections.retain(|r| !logged.remove(&r.position));
-        }
-        log.append(table, &source, &rejections).await?;
-        tx.commit().await?;
+            already_logged: &mut logged,
+        };
+        commit_batch(db, log, table, &source, &candidates, Some(progress)).await?;
     }
     reader.await.context("the CSV reader stopped")?;
 
@@ -158,7 +148,7 @@ fn read_chunks(path: &Path, table: Table, skip: i64, sender: &mpsc::Sender<anyho
             return;
         }
     };
-    let mut reader = crate::ingest::csv_reader(BufReader::with_capacity(1 << 16, file));
+    let mut reader = csv_reader(BufReader::with_capacity(1 << 16, file));
     let mut record = csv::ByteRecord::new();
     let mut read: i64 = 0;
     let mut chunk = Vec::with_capacity(MAX_BATCH_ROWS);
@@ -185,23 +175,4 @@ fn read_chunks(path: &Path, table: Table, skip: i64, sender: &mpsc::Sender<anyho
     if !chunk.is_empty() {
         send(Ok((read, chunk)));
     }
-}
-
-/// SHA-256 of a file, read in 64 KiB pieces on a blocking thread.
-pub(crate) async fn file_sha256(path: PathBuf) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
-        let mut file = std::fs::File::open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0; 1 << 16];
-        loop {
-            let n = file.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-        }
-        Ok(hex::encode(hasher.finalize()))
-    })
-    .await?
 }
