@@ -6,23 +6,69 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::{Json, Payload};
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::{ApiResponse, Object};
+use poem_openapi::{ApiResponse, Enum, Object};
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize, serde::Deserialize)]
 #[oai(rename = "Error")]
 pub struct ErrorBody {
-    /// Stable, machine-readable code, e.g. `unknown_table`.
-    pub code: String,
+    pub code: ErrorCode,
     /// What went wrong, for people.
     pub message: String,
+}
+
+/// Stable, machine-readable reason a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: malformed in a way no more specific code names.
+    BadRequest,
+    /// 400: the body could not be read.
+    BadBody,
+    /// 400: the body is not the JSON the endpoint documents.
+    InvalidJson,
+    /// 400: the body is not UTF-8 CSV.
+    InvalidCsv,
+    /// 400: a path or query parameter is not valid.
+    InvalidParameter,
+    /// 400: a backup name that is not a plain file name.
+    InvalidBackupName,
+    /// 401: no bearer token.
+    Unauthorized,
+    /// 403: the bearer token is not valid.
+    Forbidden,
+    /// 404: the `{table}` is not one of the three tables.
+    UnknownTable,
+    /// 404: no such route or row.
+    NotFound,
+    /// 404: no such backup, or none of the table yet.
+    BackupNotFound,
+    /// 405: the path exists with other methods.
+    MethodNotAllowed,
+    /// 413: the body is larger than the limit.
+    PayloadTooLarge,
+    /// 415: a content type the endpoint does not read.
+    UnsupportedMediaType,
+    /// 422: a batch with no rows.
+    EmptyBatch,
+    /// 422: a batch with more than 1000 rows.
+    TooManyRows,
+    /// 422: the backup file cannot be restored.
+    InvalidBackup,
+    /// 503: the database cannot be reached.
+    DatabaseUnavailable,
+    /// 503: the service is still starting.
+    NotReady,
+    /// 500: unexpected; the cause is in the server log.
+    Internal,
 }
 
 /// Every outcome of a request that is not a success.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
-    BadRequest(String, &'static str),
+    BadRequest(String, ErrorCode),
     #[error("this endpoint needs `Authorization: Bearer <token>`")]
     Unauthorized,
     #[error("the token is not valid for this endpoint")]
@@ -30,13 +76,13 @@ pub enum ApiError {
     #[error("unknown table: expected one of departments, jobs, employees")]
     UnknownTable,
     #[error("{0}")]
-    NotFound(String, &'static str),
+    NotFound(String, ErrorCode),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(u64),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
-    Unprocessable(String, &'static str),
+    Unprocessable(String, ErrorCode),
     #[error("the database is unavailable; try again shortly")]
     Unavailable(#[source] anyhow::Error),
     /// The service is up but not serving data yet (the text says why).
@@ -62,25 +108,25 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::BadRequest(_, code)
             | ApiError::Unprocessable(_, code)
-            | ApiError::NotFound(_, code) => code,
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden => "forbidden",
-            ApiError::UnknownTable => "unknown_table",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::Unavailable(_) => "database_unavailable",
-            ApiError::NotReady(_) => "not_ready",
-            ApiError::Internal(_) => "internal",
+            | ApiError::NotFound(_, code) => *code,
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::Forbidden => ErrorCode::Forbidden,
+            ApiError::UnknownTable => ErrorCode::UnknownTable,
+            ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
+            ApiError::NotReady(_) => ErrorCode::NotReady,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
-            code: self.code().to_owned(),
+            code: self.code(),
             message: self.to_string(),
         }
     }
@@ -113,10 +159,10 @@ impl From<BodyError> for ApiError {
     fn from(err: BodyError) -> Self {
         let message = err.to_string();
         match err {
-            BodyError::Empty => ApiError::Unprocessable(message, "empty_batch"),
-            BodyError::TooManyRows => ApiError::Unprocessable(message, "too_many_rows"),
-            BodyError::NotJsonRows(_) => ApiError::BadRequest(message, "invalid_json"),
-            BodyError::NotUtf8(_) => ApiError::BadRequest(message, "invalid_csv"),
+            BodyError::Empty => ApiError::Unprocessable(message, ErrorCode::EmptyBatch),
+            BodyError::TooManyRows => ApiError::Unprocessable(message, ErrorCode::TooManyRows),
+            BodyError::NotJsonRows(_) => ApiError::BadRequest(message, ErrorCode::InvalidJson),
+            BodyError::NotUtf8(_) => ApiError::BadRequest(message, ErrorCode::InvalidCsv),
         }
     }
 }
@@ -208,43 +254,35 @@ pub async fn render_poem_error(err: poem::Error) -> Response {
     }
     let status = err.status();
     if let Some(param) = err.downcast_ref::<poem_openapi::error::ParsePathError>() {
-        // poem-openapi names path parameters by position; the table is
-        // recognised by its type.
-        if param.reason.contains("TableName") {
-            return ApiError::UnknownTable.into_response();
-        }
         return ApiError::BadRequest(
             format!("a path segment is not valid: {}", param.reason),
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
         )
         .into_response();
     }
     if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
         return ApiError::BadRequest(
             format!("parameter `{}`: {}", param.name, param.reason),
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
         )
         .into_response();
     }
     let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "no such route".to_owned()),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such route".to_owned()),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this method is not allowed on this path".to_owned(),
         ),
         StatusCode::UNAUTHORIZED => return ApiError::Unauthorized.into_response(),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", err.to_string()),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", err.to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::UnsupportedMediaType, err.to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, err.to_string()),
         s if s.is_server_error() => {
             tracing::error!(error = %err, "request failed");
-            ("internal", "internal error".to_owned())
+            (ErrorCode::Internal, "internal error".to_owned())
         }
-        _ => ("bad_request", err.to_string()),
+        _ => (ErrorCode::BadRequest, err.to_string()),
     };
-    Json(ErrorBody {
-        code: code.to_owned(),
-        message,
-    })
-    .with_status(status)
-    .into_response()
+    Json(ErrorBody { code, message })
+        .with_status(status)
+        .into_response()
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::{self, ApiToken};
 use crate::config::Config;
-use crate::error::{ApiError, render_poem_error};
+use crate::error::{ApiError, ErrorCode, render_poem_error};
 use crate::routes::{self, AppState};
 use poem::middleware::{RequestId, ReuseId};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -66,7 +66,7 @@ async fn limit_body<E: Endpoint>(
     let mut bytes = Vec::new();
     if let Err(err) = (&mut reader).take(max + 1).read_to_end(&mut bytes).await {
         let message = format!("cannot read the body: {err}");
-        return Err(ApiError::BadRequest(message, "bad_body").into());
+        return Err(ApiError::BadRequest(message, ErrorCode::BadBody).into());
     }
     if bytes.len() as u64 > max {
         let _ = tokio::io::copy(

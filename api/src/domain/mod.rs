@@ -18,4 +18,4 @@ pub use name::Name;
 pub use raw::Raw;
 pub use rejection::{FieldError, RejectCode};
 pub use row::{Department, Employee, Job, Row};
-pub use table::Table;
+pub use table::{Table, UnknownTable};

@@ -2,8 +2,9 @@ use serde::Serialize;
 use std::fmt;
 
 /// Stable, machine-readable reason a row was rejected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, poem_openapi::Enum)]
 #[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
 pub enum RejectCode {
     /// A CSV record that is not valid UTF-8.
     InvalidEncoding,

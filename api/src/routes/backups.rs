@@ -1,10 +1,10 @@
-use super::{ApiTags, AppState, TableName};
+use super::{ApiTags, AppState, TableParam};
 use crate::auth::WriteAccess;
 use crate::backup::{self, BackupInfo, NameError, RestoreError};
-use crate::domain::Table;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::telemetry;
 use poem::{Request, RequestBody};
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
 use poem_openapi::types::Type;
@@ -73,9 +73,9 @@ impl BackupsApi {
         &self,
         _auth: WriteAccess,
         /// One of `departments`, `jobs`, `employees`.
-        table: poem_openapi::param::Path<TableName>,
+        table: Path<TableParam>,
     ) -> Result<BackupCreated, ApiError> {
-        let table = Table::from(table.0);
+        let table = table.0.table()?;
         let info = backup::create_backup(&self.state.db, &self.state.backups_dir, table).await?;
         Ok(BackupCreated::Created(Json(info)))
     }
@@ -89,10 +89,10 @@ impl BackupsApi {
     async fn list_backups(
         &self,
         /// One of `departments`, `jobs`, `employees`.
-        table: poem_openapi::param::Path<TableName>,
+        table: Path<TableParam>,
     ) -> Result<Json<BackupList>, ApiError> {
         let dir = self.state.backups_dir.clone();
-        let table = Table::from(table.0);
+        let table = table.0.table()?;
         let backups = telemetry::spawn_blocking(move || backup::list_backups(&dir, table))
             .await
             .map_err(anyhow::Error::new)?
@@ -115,10 +115,10 @@ impl BackupsApi {
         &self,
         _auth: WriteAccess,
         /// One of `departments`, `jobs`, `employees`.
-        table: poem_openapi::param::Path<TableName>,
+        table: Path<TableParam>,
         body: OptionalJson<RestoreRequest>,
     ) -> Result<Json<RestoreResult>, ApiError> {
-        let table = Table::from(table.0);
+        let table = table.0.table()?;
         let name = body.0.and_then(|request| request.backup);
         let summary = backup::restore_backup(
             &self.state.db,
@@ -129,12 +129,14 @@ impl BackupsApi {
         .await
         .map_err(|err| match err {
             RestoreError::Name(NameError::Invalid) => {
-                ApiError::BadRequest(err.to_string(), "invalid_backup_name")
+                ApiError::BadRequest(err.to_string(), ErrorCode::InvalidBackupName)
             }
             RestoreError::Name(NameError::NotFound(_)) | RestoreError::NoBackups(_) => {
-                ApiError::NotFound(err.to_string(), "backup_not_found")
+                ApiError::NotFound(err.to_string(), ErrorCode::BackupNotFound)
             }
-            RestoreError::Invalid(message) => ApiError::Unprocessable(message, "invalid_backup"),
+            RestoreError::Invalid(message) => {
+                ApiError::Unprocessable(message, ErrorCode::InvalidBackup)
+            }
             RestoreError::Internal(err) => ApiError::internal(err),
         })?;
         Ok(Json(RestoreResult {
@@ -179,12 +181,18 @@ impl<'a, T: serde::de::DeserializeOwned + Type> ApiExtractor<'a> for OptionalJso
             return Ok(OptionalJson(None));
         }
         let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
-            ApiError::BadRequest(format!("the body is not JSON: {err}"), "invalid_json")
+            ApiError::BadRequest(
+                format!("the body is not JSON: {err}"),
+                ErrorCode::InvalidJson,
+            )
         })?;
         // serde, not the schema's validators: the handler checks the values
         // and answers with a code that says which one is wrong.
         let parsed = serde_json::from_value(value).map_err(|err| {
-            ApiError::BadRequest(format!("the body does not fit: {err}"), "invalid_json")
+            ApiError::BadRequest(
+                format!("the body does not fit: {err}"),
+                ErrorCode::InvalidJson,
+            )
         })?;
         Ok(OptionalJson(Some(parsed)))
     }

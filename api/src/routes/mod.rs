@@ -12,10 +12,14 @@ pub use reports::ReportsApi;
 pub use tables::TablesApi;
 
 use crate::db::Db;
-use crate::domain::Table;
+use crate::domain::{Table, UnknownTable};
+use crate::error::ApiError;
 use crate::ingest::RejectLog;
 use crate::readiness::Readiness;
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseFromParameter, ParseResult, Type};
 use poem_openapi::{OpenApiService, Tags};
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -72,19 +76,53 @@ enum ApiTags {
 
 /// The `{table}` path parameter: the closed set of tables.
 #[derive(Clone, Copy, Debug, poem_openapi::Enum)]
-#[oai(rename_all = "snake_case")]
+#[oai(rename = "TableName", rename_all = "snake_case")]
 pub enum TableName {
     Departments,
     Jobs,
     Employees,
 }
 
-impl From<TableName> for Table {
-    fn from(name: TableName) -> Table {
-        match name {
-            TableName::Departments => Table::Departments,
-            TableName::Jobs => Table::Jobs,
-            TableName::Employees => Table::Employees,
-        }
+/// The `{table}` path parameter, documented as [`TableName`]. Parsing never
+/// fails here, so poem-openapi's generic 400 never answers for it; the
+/// handler asks [`TableParam::table`], which is a 404 `unknown_table` for
+/// anything but the three names.
+pub struct TableParam(Result<Table, UnknownTable>);
+
+impl TableParam {
+    pub fn table(self) -> Result<Table, ApiError> {
+        self.0.map_err(|_| ApiError::UnknownTable)
+    }
+}
+
+impl Type for TableParam {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        TableName::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        TableName::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        TableName::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromParameter for TableParam {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(TableParam(value.parse()))
     }
 }

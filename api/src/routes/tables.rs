@@ -1,9 +1,9 @@
 use super::payload::RowsBody;
-use super::{ApiTags, AppState, TableName};
+use super::{ApiTags, AppState, TableParam};
 use crate::auth::WriteAccess;
 use crate::db;
-use crate::domain::Table;
-use crate::error::ApiError;
+use crate::domain::{RejectCode, Table};
+use crate::error::{ApiError, ErrorCode};
 use crate::ingest::{self, Source};
 use crate::model::Record;
 use poem::Request;
@@ -52,11 +52,7 @@ struct RowError {
     /// The column at fault, when there is one.
     #[oai(skip_serializing_if_is_none)]
     field: Option<String>,
-    /// Stable code: `missing_field`, `invalid_integer`, `out_of_range`,
-    /// `invalid_name`, `invalid_datetime`, `unknown_department`,
-    /// `unknown_job`, `duplicate_id`, `wrong_field_count`, `unknown_field`,
-    /// `invalid_encoding`.
-    code: String,
+    code: RejectCode,
     message: String,
 }
 
@@ -109,11 +105,11 @@ impl TablesApi {
         &self,
         _auth: WriteAccess,
         /// One of `departments`, `jobs`, `employees`.
-        table: Path<TableName>,
+        table: Path<TableParam>,
         body: RowsBody,
         request: &Request,
     ) -> Result<Json<IngestResult>, ApiError> {
-        let table = Table::from(table.0);
+        let table = table.0.table()?;
         let candidates = match &body {
             RowsBody::Json(json) => ingest::parse_json_body(table, &json.0)?,
             RowsBody::Csv(csv) => ingest::parse_csv_body(table, &csv.0)?,
@@ -152,7 +148,7 @@ impl TablesApi {
                     row: r.position,
                     id: r.id,
                     field: r.field.map(str::to_owned),
-                    code: r.code.as_str().to_owned(),
+                    code: r.code,
                     message: r.message,
                 })
                 .collect(),
@@ -168,12 +164,12 @@ impl TablesApi {
     async fn get_row(
         &self,
         /// One of `departments`, `jobs`, `employees`.
-        table: Path<TableName>,
+        table: Path<TableParam>,
         /// The row's id.
         #[oai(validator(minimum(value = "1"), maximum(value = "2147483647")))]
         id: Path<i64>,
     ) -> Result<RowFound, ApiError> {
-        let table = Table::from(table.0);
+        let table = table.0.table()?;
         let mut conn = self.state.db.acquire().await?;
         // The validator keeps the id within i32.
         let id = i32::try_from(id.0).unwrap_or_default();
@@ -181,7 +177,7 @@ impl TablesApi {
             Some(record) => Ok(RowFound::Ok(Json(record))),
             None => Err(ApiError::NotFound(
                 format!("no row with id {id} in {table}"),
-                "not_found",
+                ErrorCode::NotFound,
             )),
         }
     }
@@ -198,7 +194,7 @@ impl TablesApi {
     async fn list_rows(
         &self,
         /// One of `departments`, `jobs`, `employees`.
-        table: Path<TableName>,
+        table: Path<TableParam>,
         /// Return rows with an id greater than this.
         #[oai(
             default,
@@ -212,7 +208,7 @@ impl TablesApi {
         )]
         limit: Query<u32>,
     ) -> Result<Json<RowPage>, ApiError> {
-        let table = Table::from(table.0);
+        let table = table.0.table()?;
         let mut conn = self.state.db.acquire().await?;
         let after_id = i32::try_from(after_id.0).unwrap_or(i32::MAX);
         let rows = db::page_rows(&mut conn, table, after_id, limit.0).await?;

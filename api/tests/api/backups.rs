@@ -1,4 +1,4 @@
-use crate::helpers::{Engine, TOKEN, TestApp, employee, spawn_app};
+use crate::helpers::{Engine, TOKEN, TestApp, employee, into_json, spawn_app};
 use apache_avro::types::{Record, Value as AvroValue};
 use apache_avro::{Codec, Schema, Writer};
 use serde_json::{Value, json};
@@ -296,6 +296,11 @@ engine_tests! {
         }
         let (status, body) = app.get("/api/v1/tables/robots/backups").await;
         assert_eq!((status, body["code"].as_str()), (404, Some("unknown_table")));
+        for path in ["/api/v1/tables/robots/backups", "/api/v1/tables/robots/restore"] {
+            let response = app.http.post(app.url(path)).bearer_auth(TOKEN).send().await.unwrap();
+            let (status, body) = into_json(response).await;
+            assert_eq!((status, body["code"].as_str()), (404, Some("unknown_table")), "{path}");
+        }
     }
 
     async fn a_backup_racing_ingest_holds_whole_batches_from_one_snapshot(engine) {
