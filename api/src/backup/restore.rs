@@ -275,7 +275,7 @@ mod fuzz {
         let mut writer = apache_avro::Writer::new(&schema, Vec::new()).unwrap();
         for id in 1..=20 {
             writer
-                .append_ser(crate::model::JobRecord {
+                .append_ser(crate::wire::JobRecord {
                     job_id: id,
                     job_name: format!("Job {id}"),
                 })

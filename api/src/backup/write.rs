@@ -1,7 +1,7 @@
 use super::{BackupInfo, sidecar_path, table_schema};
 use crate::db::{self, Db};
 use crate::domain::Table;
-use crate::model::Record;
+use crate::wire::Record;
 use crate::{files, telemetry};
 use anyhow::Context;
 use apache_avro::{Codec, Writer, ZstandardSettings};

@@ -6,16 +6,15 @@
 
 mod loads;
 mod reports;
-mod restore;
 mod rows;
+mod staging;
 
 pub use loads::{LoadRecord, finish_load, load_record, record_progress, start_load};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
-pub use restore::{
-    broken_reference, create_staging, drop_staging, index_staging, insert_staging, send_all_rows,
-    swap_in_staging,
+pub use rows::{count_rows, existing_ids, get_row, insert_rows, page_rows, send_all_rows};
+pub use staging::{
+    broken_reference, create_staging, drop_staging, index_staging, insert_staging, swap_in_staging,
 };
-pub use rows::{count_rows, existing_ids, get_row, insert_rows, page_rows};
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -1,7 +1,7 @@
 //! Self-contained report pages: plotly.js embedded once (no CDN, no
 //! MathJax), the chart, and the data as a table under it.
 
-use super::{Req1, Req2};
+use super::{DepartmentsAboveMean, HiresByQuarter};
 use plotly::common::{Mode, Title};
 use plotly::layout::{Axis, Margin};
 use plotly::{Bar, HeatMap, Layout, Plot, Scatter};
@@ -18,7 +18,7 @@ static PLOTLY_JS: LazyLock<String> = LazyLock::new(|| {
     sources[..end].to_owned()
 });
 
-pub fn req1_html(report: &Req1) -> String {
+pub fn hires_by_quarter_html(report: &HiresByQuarter) -> String {
     // Plotly draws a heatmap's first row at the bottom: reverse, so the page
     // reads top-down in the table's order.
     let labels: Vec<String> = report
@@ -81,7 +81,7 @@ pub fn req1_html(report: &Req1) -> String {
     )
 }
 
-pub fn req2_html(report: &Req2) -> String {
+pub fn departments_above_mean_html(report: &DepartmentsAboveMean) -> String {
     let names: Vec<String> = report.rows.iter().map(|r| r.department.clone()).collect();
     let hired: Vec<i64> = report.rows.iter().map(|r| r.hired).collect();
     let mut plot = Plot::new();
@@ -184,13 +184,13 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reports::{Req1Row, Req2Row};
+    use crate::reports::{DepartmentHires, QuarterHires};
 
     #[test]
     fn pages_embed_plotly_once_without_cdn_or_mathjax_and_escape_names() {
-        let report = Req1 {
+        let report = HiresByQuarter {
             year: 2021,
-            rows: vec![Req1Row {
+            rows: vec![QuarterHires {
                 department: "</script><b>x".to_owned(),
                 job: "A & B".to_owned(),
                 q1: 1,
@@ -199,7 +199,7 @@ mod tests {
                 q4: 2,
             }],
         };
-        let html = req1_html(&report);
+        let html = hires_by_quarter_html(&report);
         assert_eq!(
             html.matches("<script").count(),
             2,
@@ -231,10 +231,10 @@ mod tests {
             "{chart_script}"
         );
 
-        let page2 = req2_html(&Req2 {
+        let page2 = departments_above_mean_html(&DepartmentsAboveMean {
             year: 2021,
             mean: 1.5,
-            rows: vec![Req2Row {
+            rows: vec![DepartmentHires {
                 id: 1,
                 department: "Sales".to_owned(),
                 hired: 3,

@@ -11,9 +11,9 @@
 mod html;
 mod shape;
 
-use html::{req1_html, req2_html};
-pub use shape::{Req1, Req1Row, Req2, Req2Row};
-use shape::{req1, req2, to_csv};
+use html::{departments_above_mean_html, hires_by_quarter_html};
+pub use shape::{DepartmentHires, DepartmentsAboveMean, HiresByQuarter, QuarterHires};
+use shape::{above_the_mean, pivot_by_quarter, to_csv};
 
 use crate::db::{self, Db};
 use crate::files::write_atomically;
@@ -31,15 +31,19 @@ pub struct Rendered<T> {
 /// req1 for `year`: counted by the database, shaped and drawn on a blocking
 /// thread, and saved as `dir/hires-by-quarter-<year>.{json,csv,html}`.
 #[tracing::instrument(skip_all, fields(year))]
-pub async fn hires_by_quarter(db: &Db, dir: &Path, year: i32) -> anyhow::Result<Rendered<Req1>> {
+pub async fn hires_by_quarter(
+    db: &Db,
+    dir: &Path,
+    year: i32,
+) -> anyhow::Result<Rendered<HiresByQuarter>> {
     let counts = {
         let mut conn = db.acquire().await?;
         db::hires_by_quarter(&mut conn, year).await?
     };
     render_and_save(dir, format!("hires-by-quarter-{year}"), move || {
-        let (report, mut frame) = req1(year, &counts)?;
-        let csv = to_csv(&mut frame, &Req1::CSV_HEADER)?;
-        let html = req1_html(&report);
+        let (report, mut frame) = pivot_by_quarter(year, &counts)?;
+        let csv = to_csv(&mut frame, &HiresByQuarter::CSV_HEADER)?;
+        let html = hires_by_quarter_html(&report);
         Ok(Rendered { report, csv, html })
     })
     .await
@@ -52,15 +56,15 @@ pub async fn departments_above_mean(
     db: &Db,
     dir: &Path,
     year: i32,
-) -> anyhow::Result<Rendered<Req2>> {
+) -> anyhow::Result<Rendered<DepartmentsAboveMean>> {
     let counts = {
         let mut conn = db.acquire().await?;
         db::hires_by_department(&mut conn, year).await?
     };
     render_and_save(dir, format!("departments-above-mean-{year}"), move || {
-        let (report, mut frame) = req2(year, &counts)?;
-        let csv = to_csv(&mut frame, &Req2::CSV_HEADER)?;
-        let html = req2_html(&report);
+        let (report, mut frame) = above_the_mean(year, &counts)?;
+        let csv = to_csv(&mut frame, &DepartmentsAboveMean::CSV_HEADER)?;
+        let html = departments_above_mean_html(&report);
         Ok(Rendered { report, csv, html })
     })
     .await

@@ -4,18 +4,18 @@ use serde::Serialize;
 
 /// req1: hires per department and job in each quarter of `year`.
 #[derive(Debug, Clone, PartialEq, Serialize, poem_openapi::Object)]
-pub struct Req1 {
+pub struct HiresByQuarter {
     pub year: i32,
-    pub rows: Vec<Req1Row>,
+    pub rows: Vec<QuarterHires>,
 }
 
-impl Req1 {
+impl HiresByQuarter {
     /// The header row of its CSV rendering.
     pub const CSV_HEADER: [&str; 6] = ["department", "job", "Q1", "Q2", "Q3", "Q4"];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, poem_openapi::Object)]
-pub struct Req1Row {
+pub struct QuarterHires {
     pub department: String,
     pub job: String,
     pub q1: i64,
@@ -26,20 +26,20 @@ pub struct Req1Row {
 
 /// req2: departments that hired more than the mean in `year`.
 #[derive(Debug, Clone, PartialEq, Serialize, poem_openapi::Object)]
-pub struct Req2 {
+pub struct DepartmentsAboveMean {
     pub year: i32,
     /// Mean of hires per department, over every department.
     pub mean: f64,
-    pub rows: Vec<Req2Row>,
+    pub rows: Vec<DepartmentHires>,
 }
 
-impl Req2 {
+impl DepartmentsAboveMean {
     /// The header row of its CSV rendering.
     pub const CSV_HEADER: [&str; 3] = ["id", "department", "hired"];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, poem_openapi::Object)]
-pub struct Req2Row {
+pub struct DepartmentHires {
     pub id: i32,
     pub department: String,
     pub hired: i64,
@@ -48,7 +48,10 @@ pub struct Req2Row {
 /// Pivots the (department, job, quarter) counts into one row per pair with a
 /// column per quarter, sorted by department then job (byte order of UTF-8,
 /// which is code-point order).
-pub fn req1(year: i32, counts: &[QuarterCount]) -> PolarsResult<(Req1, DataFrame)> {
+pub fn pivot_by_quarter(
+    year: i32,
+    counts: &[QuarterCount],
+) -> PolarsResult<(HiresByQuarter, DataFrame)> {
     let frame = DataFrame::new(
         counts.len(),
         vec![
@@ -91,7 +94,7 @@ pub fn req1(year: i32, counts: &[QuarterCount]) -> PolarsResult<(Req1, DataFrame
     let q = |name: &str| -> PolarsResult<&Int64Chunked> { pivoted.column(name)?.i64() };
     let (q1, q2, q3, q4) = (q("Q1")?, q("Q2")?, q("Q3")?, q("Q4")?);
     let rows = (0..pivoted.height())
-        .map(|i| Req1Row {
+        .map(|i| QuarterHires {
             department: departments.get(i).unwrap_or_default().to_owned(),
             job: jobs.get(i).unwrap_or_default().to_owned(),
             q1: q1.get(i).unwrap_or(0),
@@ -100,12 +103,15 @@ pub fn req1(year: i32, counts: &[QuarterCount]) -> PolarsResult<(Req1, DataFrame
             q4: q4.get(i).unwrap_or(0),
         })
         .collect();
-    Ok((Req1 { year, rows }, pivoted))
+    Ok((HiresByQuarter { year, rows }, pivoted))
 }
 
 /// Keeps the departments above the mean (taken over all of them), sorted by
 /// hires descending, then name.
-pub fn req2(year: i32, counts: &[DepartmentCount]) -> PolarsResult<(Req2, DataFrame)> {
+pub fn above_the_mean(
+    year: i32,
+    counts: &[DepartmentCount],
+) -> PolarsResult<(DepartmentsAboveMean, DataFrame)> {
     let frame = DataFrame::new(
         counts.len(),
         vec![
@@ -140,13 +146,13 @@ pub fn req2(year: i32, counts: &[DepartmentCount]) -> PolarsResult<(Req2, DataFr
     let names = above.column("department")?.str()?;
     let hired = above.column("hired")?.i64()?;
     let rows = (0..above.height())
-        .map(|i| Req2Row {
+        .map(|i| DepartmentHires {
             id: ids.get(i).unwrap_or_default(),
             department: names.get(i).unwrap_or_default().to_owned(),
             hired: hired.get(i).unwrap_or_default(),
         })
         .collect();
-    Ok((Req2 { year, mean, rows }, above))
+    Ok((DepartmentsAboveMean { year, mean, rows }, above))
 }
 
 /// The frame as CSV with the given header names (polars' writer).
@@ -182,7 +188,7 @@ mod tests {
             count("Sales", "b", 4, 1),
             count("Ängel", "x", 3, 5),
         ];
-        let (report, _) = req1(2021, &counts).unwrap();
+        let (report, _) = pivot_by_quarter(2021, &counts).unwrap();
         let rows: Vec<(&str, &str, [i64; 4])> = report
             .rows
             .iter()
@@ -220,17 +226,17 @@ mod tests {
             dept(4, "z", 0),
             dept(5, "d", 1),
         ];
-        let (report, _) = req2(2021, &counts).unwrap();
+        let (report, _) = above_the_mean(2021, &counts).unwrap();
         assert_eq!(report.mean, 2.0);
         let rows: Vec<(i32, i64)> = report.rows.iter().map(|r| (r.id, r.hired)).collect();
         assert_eq!(rows, [(2, 4), (1, 4)]);
-        let (empty, _) = req2(2021, &[]).unwrap();
+        let (empty, _) = above_the_mean(2021, &[]).unwrap();
         assert!(empty.rows.is_empty());
     }
 
     #[test]
     fn csv_headers_are_the_contracts() {
-        let (_, mut frame) = req1(2021, &[count("S", "j", 1, 1)]).unwrap();
+        let (_, mut frame) = pivot_by_quarter(2021, &[count("S", "j", 1, 1)]).unwrap();
         let csv = to_csv(&mut frame, &["department", "job", "Q1", "Q2", "Q3", "Q4"]).unwrap();
         assert_eq!(csv, "department,job,Q1,Q2,Q3,Q4\nS,j,1,0,0,0\n");
     }

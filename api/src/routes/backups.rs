@@ -3,6 +3,7 @@ use crate::auth::WriteAccess;
 use crate::backup::{self, BackupInfo, NameError, RestoreError};
 use crate::error::{ApiError, ErrorCode};
 use crate::telemetry;
+use crate::wire::{BackupList, RestoreResult};
 use poem::{Request, RequestBody};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -24,12 +25,6 @@ enum BackupCreated {
     Created(Json<BackupInfo>),
 }
 
-/// A table's backups, newest first.
-#[derive(Object)]
-struct BackupList {
-    backups: Vec<BackupInfo>,
-}
-
 /// Which backup to restore.
 #[derive(Object, serde::Deserialize)]
 struct RestoreRequest {
@@ -45,17 +40,6 @@ struct RestoreRequest {
 /// A member that may be left out but, when present, is a string (not null).
 fn string_not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     <String as serde::Deserialize>::deserialize(d).map(Some)
-}
-
-/// What a restore replaced.
-#[derive(Object)]
-struct RestoreResult {
-    table: String,
-    backup: String,
-    /// Rows now in the table.
-    rows: u64,
-    /// Rows the table held before.
-    previous_rows: i64,
 }
 
 #[OpenApi(tag = "ApiTags::Backups")]

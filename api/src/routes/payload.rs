@@ -1,7 +1,7 @@
 //! Request bodies read as raw bytes, so that rows are validated one by one
 //! (a bad row is a row-level reject, not a failed request).
 
-use crate::model::Record;
+use crate::wire::Record;
 use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::ApiRequest;
 use poem_openapi::payload::{ParsePayload, Payload};

@@ -1,6 +1,6 @@
 use super::{ApiTags, AppState};
 use crate::error::ApiError;
-use crate::reports::{self, Rendered, Req1, Req2};
+use crate::reports::{self, DepartmentsAboveMean, HiresByQuarter, Rendered};
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::Query;
 use poem_openapi::payload::{Html, Json, Payload, PlainText};
@@ -102,7 +102,7 @@ impl ReportsApi {
         /// `json`, `csv` or `html`.
         format: Query<Option<Format>>,
         request: &Request,
-    ) -> Result<ReportResponse<Req1>, ApiError> {
+    ) -> Result<ReportResponse<HiresByQuarter>, ApiError> {
         let state = &self.state;
         let rendered = reports::hires_by_quarter(&state.db, &state.reports_dir, year.0).await?;
         Ok(respond(rendered, negotiate(format.0, request)))
@@ -129,7 +129,7 @@ impl ReportsApi {
         /// `json`, `csv` or `html`.
         format: Query<Option<Format>>,
         request: &Request,
-    ) -> Result<ReportResponse<Req2>, ApiError> {
+    ) -> Result<ReportResponse<DepartmentsAboveMean>, ApiError> {
         let state = &self.state;
         let rendered =
             reports::departments_above_mean(&state.db, &state.reports_dir, year.0).await?;

@@ -2,67 +2,19 @@ use super::payload::RowsBody;
 use super::{ApiTags, AppState, TableParam};
 use crate::auth::WriteAccess;
 use crate::db;
-use crate::domain::{RejectCode, Table};
+use crate::domain::Table;
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::{self, Source};
-use crate::model::Record;
+use crate::wire::{IngestResult, Record, RowError, RowPage, TableCount, TableList};
 use poem::Request;
 use poem::middleware::ReqId;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;
 
 pub struct TablesApi {
     pub state: Arc<AppState>,
-}
-
-/// A table and how many rows it holds.
-#[derive(Object)]
-struct TableCount {
-    name: String,
-    rows: i64,
-}
-
-#[derive(Object)]
-struct TableList {
-    tables: Vec<TableCount>,
-}
-
-/// What became of a batch: every row is either inserted or listed in `errors`.
-#[derive(Object)]
-struct IngestResult {
-    table: String,
-    /// Rows in the request.
-    received: u64,
-    inserted: u64,
-    rejected: u64,
-    /// One entry per rejected row, in batch order.
-    errors: Vec<RowError>,
-}
-
-/// Why one row of the batch was not stored.
-#[derive(Object)]
-struct RowError {
-    /// 0-based index of the row in the batch.
-    row: u64,
-    /// The row's id as sent, when it was an integer.
-    #[oai(skip_serializing_if_is_none)]
-    id: Option<i64>,
-    /// The column at fault, when there is one.
-    #[oai(skip_serializing_if_is_none)]
-    field: Option<String>,
-    code: RejectCode,
-    message: String,
-}
-
-/// A page of rows in id order.
-#[derive(Object)]
-struct RowPage {
-    rows: Vec<Record>,
-    /// Pass as `after_id` for the next page; absent on the last page.
-    #[oai(skip_serializing_if_is_none)]
-    next_after_id: Option<i32>,
 }
 
 #[derive(ApiResponse)]

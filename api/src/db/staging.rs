@@ -1,63 +1,9 @@
-//! Backup reads and restore's staging table and swap. The statements that
-//! differ by engine (staging DDL, the swap) sit side by side here.
+//! A restore's staging table and swap. The statements that differ by engine
+//! (staging DDL, the swap) sit side by side here.
 
-use super::rows::decode;
-use super::{Db, Engine};
+use super::Engine;
 use crate::domain::{Row, Table};
-use crate::model::Record;
-use futures::stream::StreamExt;
-use sqlx::sqlite::SqliteConnection;
 use sqlx::{AnyConnection, Connection};
-use tokio::sync::mpsc;
-
-/// Sends every row of `table` in id order, in chunks of 1000, from one
-/// consistent snapshot (a read transaction); memory stays flat. Stops early,
-/// without error, when the receiver is gone.
-///
-/// SQLite rows are read on a connection of their own through the typed
-/// driver with a larger row buffer: through `Any`, the per-row conversion
-/// and the hand-off from sqlx's worker thread capped backups at 0.4 M rows/s.
-pub async fn send_all_rows(
-    db: &Db,
-    table: Table,
-    sender: &mpsc::Sender<Vec<Record>>,
-) -> anyhow::Result<()> {
-    let sql = format!(
-        "SELECT {} FROM {table} ORDER BY {}",
-        table.columns().join(", "),
-        table.id_column()
-    );
-    match db.sqlite_reader() {
-        Some(options) => {
-            let mut conn = SqliteConnection::connect_with(options).await?;
-            let mut tx = conn.begin().await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
-            send_chunks(rows.map(|row| decode(table, &row?)), sender).await?;
-            tx.commit().await?;
-        }
-        None => {
-            let mut tx = db.begin().await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
-            send_chunks(rows.map(|row| decode(table, &row?)), sender).await?;
-            tx.commit().await?;
-        }
-    }
-    Ok(())
-}
-
-async fn send_chunks(
-    rows: impl futures::Stream<Item = sqlx::Result<Record>>,
-    sender: &mpsc::Sender<Vec<Record>>,
-) -> sqlx::Result<()> {
-    let mut chunks = std::pin::pin!(rows.chunks(1000));
-    while let Some(chunk) = chunks.next().await {
-        let chunk: Vec<Record> = chunk.into_iter().collect::<Result<_, _>>()?;
-        if sender.send(chunk).await.is_err() {
-            break; // the writer failed; its error is reported by the caller
-        }
-    }
-    Ok(())
-}
 
 /// The staging table a restore loads before it is swapped in.
 pub fn staging_name(table: Table) -> String {

@@ -1,0 +1,123 @@
+//! The JSON shapes the API answers with: rows as stored and served, and
+//! the results of ingest, listings and restores. They deserialize too, so
+//! tests (and any Rust caller) read answers as these types.
+
+use crate::backup::BackupInfo;
+use crate::domain::RejectCode;
+use poem_openapi::{Object, Union};
+use serde::{Deserialize, Serialize};
+
+/// A department.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize, sqlx::FromRow)]
+#[oai(rename = "Department")]
+pub struct DepartmentRecord {
+    pub department_id: i32,
+    pub department_name: String,
+}
+
+/// A job.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize, sqlx::FromRow)]
+#[oai(rename = "Job")]
+pub struct JobRecord {
+    pub job_id: i32,
+    pub job_name: String,
+}
+
+/// A hired employee.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize, sqlx::FromRow)]
+#[oai(rename = "Employee")]
+pub struct EmployeeRecord {
+    pub employee_id: i32,
+    pub employee_name: String,
+    /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub hiring_date: String,
+    pub department_id: i32,
+    pub job_id: i32,
+}
+
+/// A row of any of the tables.
+#[derive(Clone, Debug, PartialEq, Eq, Union, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Record {
+    Department(DepartmentRecord),
+    Job(JobRecord),
+    Employee(EmployeeRecord),
+}
+
+impl Record {
+    pub fn id(&self) -> i32 {
+        match self {
+            Record::Department(d) => d.department_id,
+            Record::Job(j) => j.job_id,
+            Record::Employee(e) => e.employee_id,
+        }
+    }
+}
+
+/// A table and how many rows it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct TableCount {
+    pub name: String,
+    pub rows: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct TableList {
+    pub tables: Vec<TableCount>,
+}
+
+/// What became of a batch: every row is either inserted or listed in `errors`.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct IngestResult {
+    pub table: String,
+    /// Rows in the request.
+    pub received: u64,
+    pub inserted: u64,
+    pub rejected: u64,
+    /// One entry per rejected row, in batch order.
+    pub errors: Vec<RowError>,
+}
+
+/// Why one row of the batch was not stored.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct RowError {
+    /// 0-based index of the row in the batch.
+    pub row: u64,
+    /// The row's id as sent, when it was an integer.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The column at fault, when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub code: RejectCode,
+    pub message: String,
+}
+
+/// A page of rows in id order.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct RowPage {
+    pub rows: Vec<Record>,
+    /// Pass as `after_id` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after_id: Option<i32>,
+}
+
+/// A table's backups, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct BackupList {
+    pub backups: Vec<BackupInfo>,
+}
+
+/// What a restore replaced.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct RestoreResult {
+    pub table: String,
+    pub backup: String,
+    /// Rows now in the table.
+    pub rows: u64,
+    /// Rows the table held before.
+    pub previous_rows: i64,
+}
