@@ -1,56 +1,9 @@
-use crate::helpers::{Engine, TOKEN, TestApp, employee, into_json, spawn_app};
 use apache_avro::types::{Record, Value as AvroValue};
 use apache_avro::{Codec, Schema, Writer};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-
-impl TestApp {
-    pub async fn backup(&self, table: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/backups")))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap();
-        crate::helpers::into_json(response).await
-    }
-
-    pub async fn restore(&self, table: &str, body: Option<Value>) -> (u16, Value) {
-        let request = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/restore")))
-            .bearer_auth(TOKEN);
-        let request = match body {
-            Some(body) => request.json(&body),
-            None => request,
-        };
-        crate::helpers::into_json(request.send().await.unwrap()).await
-    }
-
-    /// Every row of a table, through the paged read endpoint.
-    pub async fn all_rows(&self, table: &str) -> Vec<Value> {
-        let mut rows = Vec::new();
-        let mut after = 0;
-        loop {
-            let (status, page) = self
-                .get(&format!(
-                    "/api/v1/tables/{table}/rows?limit=1000&after_id={after}"
-                ))
-                .await;
-            assert_eq!(status, 200, "{page}");
-            rows.extend(page["rows"].as_array().unwrap().iter().cloned());
-            match page["next_after_id"].as_i64() {
-                Some(next) => after = next,
-                None => return rows,
-            }
-        }
-    }
-
-    pub fn backups_dir(&self) -> PathBuf {
-        self.shared_dir.path().join("backups")
-    }
-}
+use test_support::engine_tests;
+use test_support::{Engine, TOKEN, TestApp, employee, into_json, spawn_app};
 
 /// Writes an Avro file into the backups folder as another tool would.
 fn write_foreign(app: &TestApp, name: &str, schema: &str, records: &[Vec<(&str, AvroValue)>]) {
@@ -112,15 +65,15 @@ engine_tests! {
     async fn a_restored_table_keeps_its_indexes_and_no_staging_is_left(engine) {
         let app = seeded(engine).await;
         let before = index_names(&app, engine, "employees").await;
-        let (_, backup) = app.backup("employees").await;
+        let backup = app.backup("employees").await.ok();
 
-        let (status, body) = app.restore("employees", Some(json!({"backup": backup["name"]}))).await;
+        let (status, body) = app.restore_raw("employees", Some(json!({"backup": backup.name}))).await;
 
         assert_eq!(status, 200, "{body}");
         assert!(before.len() >= 2, "{before:?}");
         assert_eq!(index_names(&app, engine, "employees").await, before);
         std::fs::write(app.backups_dir().join("junk.avro"), b"Obj\x01 broken").unwrap();
-        let (status, _) = app.restore("employees", Some(json!({"backup": "junk.avro"}))).await;
+        let (status, _) = app.restore_raw("employees", Some(json!({"backup": "junk.avro"}))).await;
         assert_eq!(status, 422);
         let pool = app.db.pool().await;
         let leftovers: Vec<String> = match engine {
@@ -134,42 +87,41 @@ engine_tests! {
     async fn a_table_round_trips_through_a_backup(engine) {
         let app = spawn_app(engine).await;
         app.seed_references().await;
-        let (status, empty) = app.backup("employees").await;
-        assert_eq!(status, 201, "{empty}");
-        let (_, body) = app.post_json("employees", &json!([
+        let empty = app.backup("employees").await;
+        assert_eq!(empty.status, 201);
+        let empty = empty.ok();
+        let stored = app.ingest_json("employees", &json!([
             employee(1, "Zoë", "2021-01-05T10:00:00Z", 1, 1),
             employee(7, "Ana", "2021-03-31T23:30:00-02:00", 2, 3),
-        ])).await;
-        assert_eq!(body["inserted"], 2);
+        ])).await.ok();
+        assert_eq!(stored.inserted, 2);
         let original = app.all_rows("employees").await;
 
-        let (status, full) = app.backup("employees").await;
-        assert_eq!(status, 201, "{full}");
-        assert_eq!((full["table"].as_str(), full["rows"].as_u64(), full["codec"].as_str()), (Some("employees"), Some(2), Some("zstandard")));
-        assert_eq!(full["sha256"].as_str().unwrap().len(), 64);
-        assert!(full["bytes"].as_u64().unwrap() > 0);
+        let full = app.backup("employees").await.ok();
+        assert_eq!((full.table.as_str(), full.rows, full.codec.as_str()), ("employees", 2, "zstandard"));
+        assert_eq!(full.sha256.len(), 64);
+        assert!(full.bytes > 0);
 
-        let (status, restored) = app.restore("employees", Some(json!({"backup": empty["name"]}))).await;
-        assert_eq!((status, restored["rows"].as_u64(), restored["previous_rows"].as_i64()), (200, Some(0), Some(2)), "{restored}");
+        let restored = app.restore("employees", Some(&empty.name)).await.ok();
+        assert_eq!((restored.rows, restored.previous_rows), (0, 2));
         assert!(app.all_rows("employees").await.is_empty());
 
-        let (status, restored) = app.restore("employees", None).await;
-        assert_eq!((status, restored["backup"].clone()), (200, full["name"].clone()), "{restored}");
+        let restored = app.restore("employees", None).await.ok();
+        assert_eq!(restored.backup, full.name);
         assert_eq!(app.all_rows("employees").await, original);
     }
 
     async fn backups_are_listed_newest_first_and_never_overwrite_each_other(engine) {
         let app = seeded(engine).await;
 
-        let (_, first) = app.backup("jobs").await;
-        let (_, second) = app.backup("jobs").await;
-        let (_, third) = app.backup("jobs").await;
-        let (status, list) = app.get("/api/v1/tables/jobs/backups").await;
+        let first = app.backup("jobs").await.ok();
+        let second = app.backup("jobs").await.ok();
+        let third = app.backup("jobs").await.ok();
+        let list = app.backups("jobs").await.ok().backups;
 
-        assert_eq!(status, 200);
-        let names: Vec<&Value> = list["backups"].as_array().unwrap().iter().map(|b| &b["name"]).collect();
-        assert_eq!(names, [&third["name"], &second["name"], &first["name"]]);
-        assert_eq!(list["backups"][0], third);
+        let names: Vec<&str> = list.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, [&third.name, &second.name, &first.name]);
+        assert_eq!(list[0], third);
         let (_, others) = app.get("/api/v1/tables/departments/backups").await;
         assert_eq!(others, json!({"backups": []}));
     }
@@ -177,9 +129,9 @@ engine_tests! {
     async fn bad_backup_requests_are_refused_and_the_table_is_untouched(engine) {
         let app = seeded(engine).await;
         let before = app.all_rows("employees").await;
-        let (_, good) = app.backup("employees").await;
-        let name = good["name"].as_str().unwrap().to_owned();
-        let (_, jobs_backup) = app.backup("jobs").await;
+        let good = app.backup("employees").await.ok();
+        let name = good.name.as_str().to_owned();
+        let jobs_backup = app.backup("jobs").await.ok();
         std::fs::write(app.backups_dir().join("junk.avro"), b"not avro at all").unwrap();
         std::fs::write(app.backups_dir().join("empty.avro"), b"").unwrap();
         let bytes = std::fs::read(app.backups_dir().join(&name)).unwrap();
@@ -193,7 +145,7 @@ engine_tests! {
             (Some(json!({"backup": "/etc/passwd"})), 400, "invalid_backup_name"),
             (Some(json!({"backup": "sub/dir.avro"})), 400, "invalid_backup_name"),
             (Some(json!({"backup": "nothing-here.avro"})), 404, "backup_not_found"),
-            (Some(json!({"backup": jobs_backup["name"]})), 422, "invalid_backup"),
+            (Some(json!({"backup": jobs_backup.name})), 422, "invalid_backup"),
             (Some(json!({"backup": "junk.avro"})), 422, "invalid_backup"),
             (Some(json!({"backup": "empty.avro"})), 422, "invalid_backup"),
             (Some(json!({"backup": "truncated.avro"})), 422, "invalid_backup"),
@@ -202,18 +154,18 @@ engine_tests! {
             (Some(json!({"backup": null})), 400, "invalid_json"),
         ];
         for (body, status, code) in cases {
-            let (got, error) = app.restore("employees", body.clone()).await;
+            let (got, error) = app.restore_raw("employees", body.clone()).await;
             assert_eq!((got, error["code"].as_str()), (status, Some(code)), "{body:?}: {error}");
             assert!(error["message"].is_string());
         }
         // The same file with one byte flipped, under its own name and checksum.
         std::fs::write(app.backups_dir().join(&name), &flipped).unwrap();
-        let (got, error) = app.restore("employees", Some(json!({"backup": name}))).await;
+        let (got, error) = app.restore_raw("employees", Some(json!({"backup": name}))).await;
         assert_eq!((got, error["code"].as_str()), (422, Some("invalid_backup")), "{error}");
         assert!(error["message"].as_str().unwrap().contains("corrupt"), "{error}");
 
         assert_eq!(app.all_rows("employees").await, before);
-        let (got, error) = app.restore("departments", None).await;
+        let (got, error) = app.restore_raw("departments", None).await;
         assert_eq!((got, error["code"].as_str()), (404, Some("backup_not_found")), "{error}");
     }
 
@@ -233,7 +185,7 @@ engine_tests! {
               vec![("job_id", AvroValue::Int(1)), ("job_name", AvroValue::String("B".into()))]]);
 
         for name in ["extra.avro", "missing.avro", "types.avro", "invalid-row.avro", "duplicate.avro"] {
-            let (status, error) = app.restore("jobs", Some(json!({"backup": name}))).await;
+            let (status, error) = app.restore_raw("jobs", Some(json!({"backup": name}))).await;
             assert_eq!((status, error["code"].as_str()), (422, Some("invalid_backup")), "{name}: {error}");
         }
         assert_eq!(app.all_rows("jobs").await, before);
@@ -250,7 +202,7 @@ engine_tests! {
             vec![("department_name", AvroValue::String("New".into())), ("department_id", AvroValue::Long(40))],
         ]);
 
-        let (status, body) = app.restore("departments", Some(json!({"backup": "from-spark.avro"}))).await;
+        let (status, body) = app.restore_raw("departments", Some(json!({"backup": "from-spark.avro"}))).await;
 
         assert_eq!((status, body["rows"].as_u64()), (200, Some(4)), "{body}");
         let (_, row) = app.get("/api/v1/tables/departments/rows/2").await;
@@ -263,7 +215,7 @@ engine_tests! {
         let before = app.all_rows("departments").await;
         let schema = r#"{"type":"record","name":"Department","fields":[{"name":"department_id","type":"int"},{"name":"department_name","type":"string"}]}"#;
         write_foreign(&app, "fewer.avro", schema, &[vec![("department_id", AvroValue::Int(1)), ("department_name", AvroValue::String("Sales".into()))]]);
-        let (_, employees) = app.backup("employees").await;
+        let employees = app.backup("employees").await.ok();
         app.post_csv("departments", "9,Nine\n").await;
         app.post_json("employees", &json!([employee(50, "Late", "2021-01-01T00:00:00Z", 9, 1)])).await;
         // A departments backup taken before department 9 existed would orphan employee 50.
@@ -274,15 +226,15 @@ engine_tests! {
         ]);
 
         for name in ["fewer.avro", "before-nine.avro"] {
-            let (status, error) = app.restore("departments", Some(json!({"backup": name}))).await;
+            let (status, error) = app.restore_raw("departments", Some(json!({"backup": name}))).await;
             assert_eq!((status, error["code"].as_str()), (422, Some("invalid_backup")), "{error}");
             assert!(error["message"].as_str().unwrap().contains("reference"), "{error}");
         }
         let mut expected = before.clone();
-        expected.push(json!({"department_id": 9, "department_name": "Nine"}));
+        expected.push(serde_json::from_value(json!({"department_id": 9, "department_name": "Nine"})).unwrap());
         assert_eq!(app.all_rows("departments").await, expected);
         // Employees restored while their departments exist: fine.
-        let (status, body) = app.restore("employees", Some(json!({"backup": employees["name"]}))).await;
+        let (status, body) = app.restore_raw("employees", Some(json!({"backup": employees.name}))).await;
         assert_eq!(status, 200, "{body}");
     }
 
@@ -321,9 +273,8 @@ engine_tests! {
         let backups = async {
             let mut rows = Vec::new();
             while writing.load(std::sync::atomic::Ordering::SeqCst) {
-                let (status, backup) = app.backup("employees").await;
-                assert_eq!(status, 201, "{backup}");
-                rows.push((backup["name"].clone(), backup["rows"].as_u64().unwrap() as usize));
+                let backup = app.backup("employees").await.ok();
+                rows.push((backup.name, backup.rows as usize));
             }
             rows
         };
@@ -335,7 +286,7 @@ engine_tests! {
             assert_eq!((rows - before) % 100, 0, "a backup of {rows} rows");
         }
         let (name, rows) = backups.last().unwrap();
-        let (status, body) = app.restore("employees", Some(json!({"backup": name}))).await;
+        let (status, body) = app.restore_raw("employees", Some(json!({"backup": name}))).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(app.all_rows("employees").await.len(), *rows);
     }
@@ -348,7 +299,7 @@ engine_tests! {
         for start in (1000..9000).step_by(1000) {
             app.post_csv("employees", &rows(start..start + 1000)).await;
         }
-        let (_, backup) = app.backup("employees").await;
+        let backup = app.backup("employees").await.ok();
         let backed_up = 3 + 8000;
         for start in (20_000..24_000).step_by(1000) {
             app.post_csv("employees", &rows(start..start + 1000)).await;
@@ -365,7 +316,7 @@ engine_tests! {
             seen
         };
         let restore = async {
-            let outcome = app.restore("employees", Some(json!({"backup": backup["name"]}))).await;
+            let outcome = app.restore_raw("employees", Some(json!({"backup": backup.name}))).await;
             restoring.store(false, std::sync::atomic::Ordering::SeqCst);
             outcome
         };
@@ -381,7 +332,7 @@ engine_tests! {
         let app = spawn_app(engine).await;
         app.post_csv("departments", "1,Sales\n2,Ops\n").await;
         app.post_csv("jobs", "1,Dev\n").await;
-        let (_, backup) = app.backup("departments").await;
+        let backup = app.backup("departments").await.ok();
         app.post_csv("departments", "3,New\n").await;
 
         // Employees of department 3 arrive while department 3 is restored away.
@@ -396,7 +347,7 @@ engine_tests! {
         };
         let restore = async {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            app.restore("departments", Some(json!({"backup": backup["name"]}))).await
+            app.restore_raw("departments", Some(json!({"backup": backup.name}))).await
         };
         let ((), (status, body)) = tokio::join!(writer, restore);
 
@@ -404,7 +355,7 @@ engine_tests! {
         // it saw them and refused to orphan them: never both stored.
         let departments = app.all_rows("departments").await;
         let employees = app.all_rows("employees").await;
-        let has_3 = departments.iter().any(|d| d["department_id"] == 3);
+        let has_3 = departments.iter().any(|d| d.id() == 3);
         match status {
             200 => assert!(!has_3, "{departments:?}"),
             422 => assert!(has_3 && !employees.is_empty(), "{body}"),
@@ -417,11 +368,11 @@ engine_tests! {
         let app = seeded(engine).await;
         let batch: String = (1000..3000).map(|i| format!("{i},Person {i},2021-02-02T00:00:00Z,1,1\n")).collect();
         app.post_csv("employees", &batch).await;
-        let (_, backup) = app.backup("employees").await;
+        let backup = app.backup("employees").await.ok();
         let backed_up = app.all_rows("employees").await;
         app.post_csv("employees", "5000,After The Backup,2021-02-02T00:00:00Z,1,1\n").await;
 
-        let restores = (0..4).map(|_| app.restore("employees", Some(json!({"backup": backup["name"]}))));
+        let restores = (0..4).map(|_| app.restore_raw("employees", Some(json!({"backup": backup.name}))));
         let answers = futures::future::join_all(restores).await;
 
         for (status, body) in &answers {
@@ -434,7 +385,7 @@ engine_tests! {
         let app = seeded(engine).await;
         let batch: String = (1000..2000).map(|i| format!("{i},Person {i},2021-02-02T00:00:00Z,1,1\n")).collect();
         app.post_csv("employees", &batch).await;
-        let (_, backup) = app.backup("employees").await;
+        let backup = app.backup("employees").await.ok();
         let backed_up = app.all_rows("employees").await;
 
         let writer = async {
@@ -450,7 +401,7 @@ engine_tests! {
         };
         let restore = async {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            app.restore("employees", Some(json!({"backup": backup["name"]}))).await
+            app.restore_raw("employees", Some(json!({"backup": backup.name}))).await
         };
         let (accepted, (status, body)) = tokio::join!(writer, restore);
 
@@ -458,11 +409,10 @@ engine_tests! {
         assert!(accepted.iter().all(|n| *n == 50));
         let after = app.all_rows("employees").await;
         for row in &backed_up {
-            assert!(after.contains(row), "{row} lost");
+            assert!(after.contains(row), "{row:?} lost");
         }
         for row in &after {
-            let id = row["employee_id"].as_i64().unwrap();
-            assert!(backed_up.contains(row) || (10_000..11_000).contains(&id), "{row} came from nowhere");
+            assert!(backed_up.contains(row) || (10_000..11_000).contains(&row.id()), "{row:?} came from nowhere");
         }
     }
 }
@@ -496,7 +446,7 @@ mod round_trip {
         runtime.block_on(async {
             let app = spawn_app(engine).await;
             app.seed_references().await;
-            let (_, empty) = app.backup("employees").await;
+            let empty = app.backup("employees").await.ok();
             let batch: Vec<Value> = rows
                 .iter()
                 .map(|(id, name, secs)| {
@@ -516,15 +466,12 @@ mod round_trip {
             let (_, body) = app.post_json("employees", &Value::Array(batch)).await;
             assert_eq!(body["inserted"].as_u64(), Some(rows.len() as u64), "{body}");
             let original = app.all_rows("employees").await;
-            let (_, full) = app.backup("employees").await;
+            let full = app.backup("employees").await.ok();
 
-            app.restore("employees", Some(json!({"backup": empty["name"]})))
+            app.restore_raw("employees", Some(json!({"backup": empty.name})))
                 .await;
             assert!(app.all_rows("employees").await.is_empty());
-            let (status, body) = app
-                .restore("employees", Some(json!({"backup": full["name"]})))
-                .await;
-            assert_eq!(status, 200, "{body}");
+            app.restore("employees", Some(&full.name)).await.ok();
             assert_eq!(app.all_rows("employees").await, original);
         });
     }
@@ -582,16 +529,16 @@ mod fastavro {
     engine_tests! {
         async fn fastavro_reads_our_backups_and_its_files_restore(engine) {
             let app = seeded(engine).await;
-            let (_, backup) = app.backup("employees").await;
+            let backup = app.backup("employees").await.ok();
 
-            let read: Value = serde_json::from_str(&interop("read", &app.backups_dir().join(backup["name"].as_str().unwrap()))).unwrap();
+            let read: Value = serde_json::from_str(&interop("read", &app.backups_dir().join(backup.name.as_str()))).unwrap();
 
             assert_eq!(read["codec"], "zstandard");
             assert_eq!(read["schema"]["name"], "hiring.v1.Employee");
-            assert_eq!(read["records"], Value::Array(app.all_rows("employees").await));
+            assert_eq!(read["records"], serde_json::to_value(app.all_rows("employees").await).unwrap());
 
             interop("write-jobs", &app.backups_dir().join("from-fastavro.avro"));
-            let (status, body) = app.restore("jobs", Some(json!({"backup": "from-fastavro.avro"}))).await;
+            let (status, body) = app.restore_raw("jobs", Some(json!({"backup": "from-fastavro.avro"}))).await;
             assert_eq!((status, body["rows"].as_u64()), (200, Some(4)), "{body}");
             let (_, row) = app.get("/api/v1/tables/jobs/rows/2").await;
             assert_eq!(row, json!({"job_id": 2, "job_name": "Señor Manager"}));

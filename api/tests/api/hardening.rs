@@ -1,12 +1,13 @@
 //! Faults and load: many writers at once, and the server killed (SIGKILL)
 //! mid-ingest. Nothing stored is lost or doubled, and every row sent is
 //! accounted for as stored or as a logged reject.
+use test_support::engine_tests;
 
-use crate::helpers::{
-    Engine, TOKEN, TestDb, api_command, free_port, into_json, spawn_app, wait_ready,
-};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
+use test_support::{
+    Engine, TOKEN, TestDb, api_command, free_port, into_json, spawn_app, wait_ready,
+};
 
 /// How long the writers run (`HARDENING_SECS`, default 30).
 fn writers_run_for() -> Duration {
@@ -153,9 +154,15 @@ async fn ingest_killed_midway_loses_and_doubles_nothing(engine: Engine) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let start = || {
-        api_command(&db.url, port, data.path(), shared.path())
-            .spawn()
-            .unwrap()
+        api_command(
+            env!("CARGO_BIN_EXE_api"),
+            &db.url,
+            port,
+            data.path(),
+            shared.path(),
+        )
+        .spawn()
+        .unwrap()
     };
     let http = reqwest::Client::new();
     let wait_ready = || wait_ready(&http, &base, Duration::from_secs(120));

@@ -1,5 +1,6 @@
-use crate::helpers::{Engine, TestDb, challenge_fixture, spawn_app_with_data};
 use std::path::Path;
+use test_support::engine_tests;
+use test_support::{Engine, TestDb, challenge_fixture, spawn_app_with_data};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -132,11 +133,17 @@ async fn a_load_killed_midway_resumes_without_loss_or_doubles(engine: Engine) {
     write(data.path(), "employees.csv", &employees);
     let expected_rejects = EMPLOYEES / 1000;
 
-    let port = crate::helpers::free_port();
+    let port = test_support::free_port();
     let start = || {
-        crate::helpers::api_command(&db.url, port, data.path(), shared.path())
-            .spawn()
-            .unwrap()
+        test_support::api_command(
+            env!("CARGO_BIN_EXE_api"),
+            &db.url,
+            port,
+            data.path(),
+            shared.path(),
+        )
+        .spawn()
+        .unwrap()
     };
     let pool = db.pool().await;
     let mut child = start();
@@ -244,7 +251,7 @@ async fn mariadb_a_load_killed_midway_resumes_without_loss_or_doubles() {
 /// the error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_migration_stops_the_service_with_the_error() {
-    let mut app = crate::helpers::spawn_app(Engine::Sqlite).await;
+    let mut app = test_support::spawn_app(Engine::Sqlite).await;
     app.stop().await;
     let pool = app.db.pool().await;
     sqlx::query("UPDATE _sqlx_migrations SET checksum = X'00' WHERE version = 1")
@@ -252,7 +259,7 @@ async fn a_changed_migration_stops_the_service_with_the_error() {
         .await
         .unwrap();
     pool.close().await;
-    let config = crate::helpers::config(&app.db.url, app.data_dir.path(), app.shared_dir.path());
+    let config = test_support::config(&app.db.url, app.data_dir.path(), app.shared_dir.path());
 
     let server = api::startup::Application::build(config).await.unwrap();
     let outcome = tokio::time::timeout(

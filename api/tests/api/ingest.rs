@@ -1,5 +1,6 @@
-use crate::helpers::{TOKEN, employee, spawn_app};
 use serde_json::{Value, json};
+use test_support::engine_tests;
+use test_support::{TOKEN, employee, spawn_app};
 
 fn codes(body: &Value) -> Vec<(u64, String)> {
     body["errors"]
@@ -283,7 +284,7 @@ engine_tests! {
             (app.http.post(&url).header("content-type", "application/json").body("garbage"), 401, "unauthorized"),
         ];
         for (request, status, code) in cases {
-            let (got, body) = crate::helpers::into_json(request.send().await.unwrap()).await;
+            let (got, body) = test_support::into_json(request.send().await.unwrap()).await;
             assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{body}");
         }
         assert_eq!(app.counts().await.1, 0);
@@ -307,7 +308,7 @@ engine_tests! {
             .send()
             .await
             .unwrap();
-        let (status, body) = crate::helpers::into_json(response).await;
+        let (status, body) = test_support::into_json(response).await;
         assert_eq!((status, body["code"].as_str()), (413, Some("payload_too_large")), "{body}");
         assert_eq!(app.counts().await.1, 0);
     }

@@ -1,9 +1,6 @@
 //! Black-box tests: the real server on port 0, against SQLite and MariaDB,
 //! with a fresh database per test.
 
-#[macro_use]
-mod helpers;
-
 mod backups;
 mod hardening;
 mod historical;

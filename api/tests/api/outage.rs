@@ -5,11 +5,11 @@
 //!
 //! SQLite is embedded in the process: it cannot be "down" apart from it.
 
-use crate::helpers::{Engine, TestApp, employee, unstarted};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use test_support::{Engine, TestApp, employee, unstarted};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 

@@ -1,5 +1,6 @@
-use crate::helpers::{Engine, TOKEN, spawn_app, spawn_app_with_config};
 use serde_json::{Value, json};
+use test_support::engine_tests;
+use test_support::{Engine, TOKEN, spawn_app, spawn_app_with_config};
 
 engine_tests! {
     async fn an_unexpected_database_error_is_an_opaque_500(engine) {
@@ -87,7 +88,7 @@ engine_tests! {
 
         let response = app.http.delete(app.url("/api/v1/tables/jobs/rows")).send().await.unwrap();
         let allow = response.headers()["allow"].to_str().unwrap().to_owned();
-        let (status, body) = crate::helpers::into_json(response).await;
+        let (status, body) = test_support::into_json(response).await;
         assert_eq!((status, body["code"].as_str()), (405, Some("method_not_allowed")), "{body}");
         assert_eq!(allow, "GET, POST");
         for (path, allowed) in [
@@ -216,16 +217,22 @@ async fn the_healthcheck_flag_sees_a_ready_server_and_a_missing_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_per_line_with_the_request_id() {
-    let db = crate::helpers::TestDb::create(Engine::Sqlite).await;
+    let db = test_support::TestDb::create(Engine::Sqlite).await;
     let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let port = crate::helpers::free_port();
+    let port = test_support::free_port();
     let log = shared.path().join("stderr.log");
-    let mut child = crate::helpers::api_command(&db.url, port, data.path(), shared.path())
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = test_support::api_command(
+        env!("CARGO_BIN_EXE_api"),
+        &db.url,
+        port,
+        data.path(),
+        shared.path(),
+    )
+    .env("LOG_FORMAT", "json")
+    .env("RUST_LOG", "info")
+    .stderr(std::fs::File::create(&log).unwrap())
+    .spawn()
+    .unwrap();
     let http = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/health");
     let mut ready = false;

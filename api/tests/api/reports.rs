@@ -1,9 +1,8 @@
-use crate::helpers::{
-    Engine, TestApp, challenge_fixture, employee, spawn_app, spawn_app_with_data,
-};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
+use test_support::engine_tests;
+use test_support::{Engine, TestApp, challenge_fixture, employee, spawn_app, spawn_app_with_data};
 
 /// A small dataset where the answers are known by hand: names that sort
 /// differently under a case-insensitive collation, a department with no

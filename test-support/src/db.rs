@@ -1,0 +1,96 @@
+//! A fresh database per test.
+
+use tempfile::TempDir;
+
+/// Which engine a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    MariaDb,
+}
+
+/// A database made for one test and dropped after it.
+pub struct TestDb {
+    pub url: String,
+    mysql: Option<(String, String)>,
+    _dir: Option<TempDir>,
+}
+
+/// Where MariaDB tests connect; `scripts/ensure-mariadb.sh` creates this user.
+fn mysql_server_url() -> String {
+    std::env::var("TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://hiring_test:hiring_test@127.0.0.1:3306".to_owned())
+}
+
+impl TestDb {
+    pub async fn create(engine: Engine) -> TestDb {
+        match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                TestDb {
+                    url,
+                    mysql: None,
+                    _dir: Some(dir),
+                }
+            }
+            Engine::MariaDb => {
+                let server = mysql_server_url();
+                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&server)
+                    .await
+                    .unwrap_or_else(|err| {
+                        panic!(
+                            "cannot reach MariaDB at TEST_MYSQL_URL ({err}); \
+                             run scripts/ensure-mariadb.sh or set TEST_MYSQL_URL"
+                        )
+                    });
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                )))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+                TestDb {
+                    url: format!("{server}/{name}"),
+                    mysql: Some((server, name)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    /// A pool on the test database, to look behind the API's back.
+    pub async fn pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.mysql.take() else {
+            return;
+        };
+        // Drop runs outside async; a short-lived runtime drops the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut conn) =
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(&server).await
+                {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name}"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
