@@ -1,0 +1,75 @@
+//! End-to-end: the real `client` binary against the real API on port 0
+//! (the workspace's test harness, `test-support`).
+
+mod failures;
+mod formats;
+mod records;
+mod reports_and_backups;
+
+use assert_cmd::Command;
+use std::path::Path;
+use test_support::{BlockingApp, Engine, TOKEN};
+
+/// The API for one test, and the client pointed at it.
+struct Cli(BlockingApp);
+
+impl Cli {
+    /// The API on a fresh database of `engine`, after `write_data` has
+    /// filled its data folder.
+    fn start(engine: Engine, write_data: impl FnOnce(&Path)) -> Cli {
+        Cli(BlockingApp::start(engine, write_data, |config| {
+            config.max_body_bytes = 8 * 1024 * 1024;
+        }))
+    }
+
+    /// The API on SQLite, listening on `port`.
+    fn start_on(port: u16, write_data: impl FnOnce(&Path)) -> Cli {
+        Cli(BlockingApp::start(
+            Engine::Sqlite,
+            write_data,
+            move |config| {
+                config.max_body_bytes = 8 * 1024 * 1024;
+                config.api_addr = format!("127.0.0.1:{port}").parse().unwrap();
+            },
+        ))
+    }
+
+    fn shared_dir(&self) -> &Path {
+        self.0.shared_dir()
+    }
+
+    /// The `client` binary with only the API's address, token and shared
+    /// folder in its environment.
+    fn client(&self) -> Command {
+        let mut command = client();
+        command
+            .env("API_URL", self.0.url())
+            .env("API_TOKEN", TOKEN)
+            .env("SHARED_DIR", self.shared_dir());
+        command
+    }
+
+    /// What the API itself answers at `path`, for comparison.
+    fn api_json(&self, path: &str) -> serde_json::Value {
+        self.0.block_on(|app| async move { app.get(path).await.1 })
+    }
+}
+
+/// The `client` binary with an empty environment.
+fn client() -> Command {
+    let mut command = Command::cargo_bin("client").unwrap();
+    command.env_clear();
+    command
+}
+
+/// Departments 1..=3 and jobs 1..=2 as historical files.
+fn references(dir: &Path) {
+    std::fs::write(dir.join("departments.csv"), "1,Sales\n2,Ops\n3,R&D\n").unwrap();
+    std::fs::write(dir.join("jobs.csv"), "1,Dev\n2,Manager\n").unwrap();
+}
+
+#[test]
+fn help_text_is_stable() {
+    let output = client().arg("--help").output().unwrap();
+    insta::assert_snapshot!("help", String::from_utf8(output.stdout).unwrap());
+}
