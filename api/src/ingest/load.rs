@@ -27,6 +27,7 @@ pub struct LoadSummary {
 
 /// Loads each table's file from `data_dir`, referenced tables first.
 /// Missing files are skipped.
+#[tracing::instrument(skip_all, fields(dir = %data_dir.display()))]
 pub async fn load_all(
     db: &Db,
     log: &RejectLog,

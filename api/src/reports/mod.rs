@@ -85,6 +85,7 @@ async fn render_and_save<T: serde::Serialize + Send + 'static>(
         write_atomically(&dir, &format!("{file}.json"), &json)?;
         write_atomically(&dir, &format!("{file}.csv"), rendered.csv.as_bytes())?;
         write_atomically(&dir, &format!("{file}.html"), rendered.html.as_bytes())?;
+        tracing::info!(dir = %dir.display(), %file, "report saved as JSON, CSV and HTML");
         Ok(rendered)
     })
     .await?

@@ -53,6 +53,7 @@ impl BackupsApi {
         method = "post",
         operation_id = "create_backup"
     )]
+    #[tracing::instrument(skip_all, fields(table = table.0.name()))]
     async fn create_backup(
         &self,
         _auth: WriteAccess,
@@ -70,6 +71,7 @@ impl BackupsApi {
         method = "get",
         operation_id = "list_backups"
     )]
+    #[tracing::instrument(skip_all, fields(table = table.0.name()))]
     async fn list_backups(
         &self,
         /// One of `departments`, `jobs`, `employees`.
@@ -95,6 +97,7 @@ impl BackupsApi {
         method = "post",
         operation_id = "restore_backup"
     )]
+    #[tracing::instrument(skip_all, fields(table = table.0.name()))]
     async fn restore(
         &self,
         _auth: WriteAccess,

@@ -93,6 +93,14 @@ impl TableParam {
     pub fn table(self) -> Result<Table, ApiError> {
         self.0.map_err(|_| ApiError::UnknownTable)
     }
+
+    /// The name as given, known or not (for spans and logs).
+    pub fn name(&self) -> &str {
+        match &self.0 {
+            Ok(table) => table.name(),
+            Err(UnknownTable(name)) => name,
+        }
+    }
 }
 
 impl Type for TableParam {

@@ -91,6 +91,7 @@ impl ReportsApi {
         method = "get",
         operation_id = "report_hires_by_quarter"
     )]
+    #[tracing::instrument(skip_all, fields(year = year.0))]
     async fn hires_by_quarter(
         &self,
         /// The year, 1900 to 2100.
@@ -118,6 +119,7 @@ impl ReportsApi {
         method = "get",
         operation_id = "report_departments_above_mean"
     )]
+    #[tracing::instrument(skip_all, fields(year = year.0))]
     async fn departments_above_mean(
         &self,
         /// The year, 1900 to 2100.

@@ -28,6 +28,7 @@ enum RowFound {
 impl TablesApi {
     /// List the tables with their row counts.
     #[oai(path = "/api/v1/tables", method = "get", operation_id = "list_tables")]
+    #[tracing::instrument(skip_all)]
     async fn list_tables(&self) -> Result<Json<TableList>, ApiError> {
         let mut conn = self.state.db.acquire().await?;
         let mut tables = Vec::new();
@@ -53,6 +54,7 @@ impl TablesApi {
         method = "post",
         operation_id = "insert_rows"
     )]
+    #[tracing::instrument(skip_all, fields(table = table.0.name()))]
     async fn insert_rows(
         &self,
         _auth: WriteAccess,
@@ -113,6 +115,7 @@ impl TablesApi {
         method = "get",
         operation_id = "get_row"
     )]
+    #[tracing::instrument(skip_all, fields(table = table.0.name(), id = id.0))]
     async fn get_row(
         &self,
         /// One of `departments`, `jobs`, `employees`.
@@ -143,6 +146,7 @@ impl TablesApi {
         method = "get",
         operation_id = "list_rows"
     )]
+    #[tracing::instrument(skip_all, fields(table = table.0.name()))]
     async fn list_rows(
         &self,
         /// One of `departments`, `jobs`, `employees`.

@@ -249,9 +249,19 @@ async fn json_logs_are_one_object_per_line_with_the_request_id() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let base = format!("http://127.0.0.1:{port}");
+    test_support::wait_ready(&http, &base, std::time::Duration::from_secs(60)).await;
+    let report = http
+        .get(format!(
+            "http://127.0.0.1:{port}/api/v1/reports/hires-by-quarter?year=2021"
+        ))
+        .header("x-request-id", "report-9")
+        .send()
+        .await;
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(ready, "the API did not start");
+    assert_eq!(report.unwrap().status(), 200);
 
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<serde_json::Value> = text
@@ -264,5 +274,25 @@ async fn json_logs_are_one_object_per_line_with_the_request_id() {
             .all(|l| l["level"].is_string() && l.get("timestamp").is_some())
     );
     assert!(text.contains("log-me-42"), "{text}");
+    // Work on a blocking thread logs inside the request's spans.
+    let saved = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("report saved"))
+        })
+        .unwrap_or_else(|| panic!("no report saved line: {text}"));
+    let spans = saved["spans"].as_array().unwrap();
+    assert!(
+        spans.iter().any(|s| s["request_id"] == "report-9"),
+        "{saved}"
+    );
+    assert!(
+        spans
+            .iter()
+            .any(|s| s["name"] == "hires_by_quarter" && s["year"] == 2021),
+        "{saved}"
+    );
     assert!(!text.contains(TOKEN), "the token was logged");
 }
