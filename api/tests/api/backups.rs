@@ -1,5 +1,6 @@
 use apache_avro::types::{Record, Value as AvroValue};
 use apache_avro::{Codec, Schema, Writer};
+use api::error::ErrorCode;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use test_support::engine_tests;
@@ -35,8 +36,7 @@ async fn seeded(engine: Engine) -> TestApp {
             2
         ),
     ]);
-    let (_, body) = app.post_json("employees", &batch).await;
-    assert_eq!(body["inserted"], 3, "{body}");
+    assert_eq!(app.ingest_json("employees", &batch).await.ok().inserted, 3);
     app
 }
 
@@ -67,14 +67,13 @@ engine_tests! {
         let before = index_names(&app, engine, "employees").await;
         let backup = app.backup("employees").await.ok();
 
-        let (status, body) = app.restore_raw("employees", Some(json!({"backup": backup.name}))).await;
+        app.restore("employees", Some(&backup.name)).await.ok();
 
-        assert_eq!(status, 200, "{body}");
         assert!(before.len() >= 2, "{before:?}");
         assert_eq!(index_names(&app, engine, "employees").await, before);
         std::fs::write(app.backups_dir().join("junk.avro"), b"Obj\x01 broken").unwrap();
-        let (status, _) = app.restore_raw("employees", Some(json!({"backup": "junk.avro"}))).await;
-        assert_eq!(status, 422);
+        let refused = app.restore("employees", Some("junk.avro")).await.err();
+        assert_eq!(refused, (422, ErrorCode::InvalidBackup));
         let pool = app.db.pool().await;
         let leftovers: Vec<String> = match engine {
             Engine::Sqlite => sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name LIKE '%restore%' OR name LIKE '%replaced%'").fetch_all(&pool).await.unwrap(),
@@ -165,8 +164,8 @@ engine_tests! {
         assert!(error["message"].as_str().unwrap().contains("corrupt"), "{error}");
 
         assert_eq!(app.all_rows("employees").await, before);
-        let (got, error) = app.restore_raw("departments", None).await;
-        assert_eq!((got, error["code"].as_str()), (404, Some("backup_not_found")), "{error}");
+        let none = app.restore("departments", None).await.err();
+        assert_eq!(none, (404, ErrorCode::BackupNotFound));
     }
 
     async fn files_of_the_wrong_shape_are_refused(engine) {
@@ -185,8 +184,7 @@ engine_tests! {
               vec![("job_id", AvroValue::Int(1)), ("job_name", AvroValue::String("B".into()))]]);
 
         for name in ["extra.avro", "missing.avro", "types.avro", "invalid-row.avro", "duplicate.avro"] {
-            let (status, error) = app.restore_raw("jobs", Some(json!({"backup": name}))).await;
-            assert_eq!((status, error["code"].as_str()), (422, Some("invalid_backup")), "{name}: {error}");
+            assert_eq!(app.restore("jobs", Some(name)).await.err(), (422, ErrorCode::InvalidBackup), "{name}");
         }
         assert_eq!(app.all_rows("jobs").await, before);
     }
@@ -202,9 +200,9 @@ engine_tests! {
             vec![("department_name", AvroValue::String("New".into())), ("department_id", AvroValue::Long(40))],
         ]);
 
-        let (status, body) = app.restore_raw("departments", Some(json!({"backup": "from-spark.avro"}))).await;
+        let restored = app.restore("departments", Some("from-spark.avro")).await.ok();
 
-        assert_eq!((status, body["rows"].as_u64()), (200, Some(4)), "{body}");
+        assert_eq!(restored.rows, 4);
         let (_, row) = app.get("/api/v1/tables/departments/rows/2").await;
         assert_eq!(row["department_name"], "Ops");
         assert_eq!(app.counts().await.0, 4);
@@ -234,8 +232,7 @@ engine_tests! {
         expected.push(serde_json::from_value(json!({"department_id": 9, "department_name": "Nine"})).unwrap());
         assert_eq!(app.all_rows("departments").await, expected);
         // Employees restored while their departments exist: fine.
-        let (status, body) = app.restore_raw("employees", Some(json!({"backup": employees.name}))).await;
-        assert_eq!(status, 200, "{body}");
+        app.restore("employees", Some(&employees.name)).await.ok();
     }
 
     async fn backup_and_restore_need_the_token(engine) {
@@ -286,8 +283,7 @@ engine_tests! {
             assert_eq!((rows - before) % 100, 0, "a backup of {rows} rows");
         }
         let (name, rows) = backups.last().unwrap();
-        let (status, body) = app.restore_raw("employees", Some(json!({"backup": name}))).await;
-        assert_eq!(status, 200, "{body}");
+        app.restore("employees", Some(name)).await.ok();
         assert_eq!(app.all_rows("employees").await.len(), *rows);
     }
 
@@ -538,8 +534,7 @@ mod fastavro {
             assert_eq!(read["records"], serde_json::to_value(app.all_rows("employees").await).unwrap());
 
             interop("write-jobs", &app.backups_dir().join("from-fastavro.avro"));
-            let (status, body) = app.restore_raw("jobs", Some(json!({"backup": "from-fastavro.avro"}))).await;
-            assert_eq!((status, body["rows"].as_u64()), (200, Some(4)), "{body}");
+            assert_eq!(app.restore("jobs", Some("from-fastavro.avro")).await.ok().rows, 4);
             let (_, row) = app.get("/api/v1/tables/jobs/rows/2").await;
             assert_eq!(row, json!({"job_id": 2, "job_name": "Señor Manager"}));
         }

@@ -1,3 +1,4 @@
+use api::wire::{JobRecord, Record};
 use serde_json::{Value, json};
 use test_support::engine_tests;
 use test_support::{TOKEN, employee, spawn_app};
@@ -208,8 +209,8 @@ engine_tests! {
         assert_eq!((body["inserted"].as_u64(), body["rejected"].as_u64()), (Some(998), Some(1)));
         assert_eq!(codes(&body), [(998, "duplicate_id".to_owned())]);
         assert_eq!(app.counts().await.1, 999);
-        let (_, row) = app.get("/api/v1/tables/jobs/rows/999").await;
-        assert_eq!(row["job_name"], "Stored");
+        let row = app.row("jobs", 999).await.ok();
+        assert_eq!(row, Record::Job(JobRecord { job_id: 999, job_name: "Stored".into() }));
     }
 
     async fn concurrent_overlapping_batches_store_each_id_once(engine) {
