@@ -11,13 +11,15 @@
 
 mod app;
 mod blocking;
+mod calls;
 mod db;
 
 pub use app::{
-    Answer, TestApp, config, into_json, spawn_app, spawn_app_with_config, spawn_app_with_data,
-    unstarted, wait_ready,
+    TestApp, config, into_json, spawn_app, spawn_app_with_config, spawn_app_with_data, unstarted,
+    wait_ready,
 };
 pub use blocking::BlockingApp;
+pub use calls::Answer;
 pub use db::{Engine, TestDb};
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Black-box tests: the real server on port 0, against SQLite and MariaDB,
 //! with a fresh database per test.
 
+mod backup_interop;
 mod backups;
 mod hardening;
 mod historical;
@@ -8,3 +9,4 @@ mod ingest;
 mod outage;
 mod reads;
 mod reports;
+mod restore_races;

@@ -1,0 +1,227 @@
+//! The calls tests make: raw ones (status and JSON as sent) for tests
+//! about the wire format, typed ones ([`Answer`]) for the rest.
+
+use crate::{TOKEN, TestApp, into_json};
+use api::backup::BackupInfo;
+use api::error::{ErrorBody, ErrorCode};
+use api::wire::{BackupList, IngestResult, Record, RestoreResult, RowPage, TableList};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::fmt::Debug;
+
+/// What a call answered: the typed body on success, the error body
+/// otherwise. Tests about the wire format itself use the raw calls.
+#[derive(Debug)]
+pub struct Answer<T> {
+    pub status: u16,
+    pub result: Result<T, ErrorBody>,
+}
+
+impl<T: Debug> Answer<T> {
+    /// The body of a success; panics with the error otherwise.
+    #[track_caller]
+    pub fn ok(self) -> T {
+        match self.result {
+            Ok(body) => body,
+            Err(error) => panic!("expected a success, got {}: {error:?}", self.status),
+        }
+    }
+
+    /// The status and code of a failure; panics on a success.
+    #[track_caller]
+    pub fn err(self) -> (u16, ErrorCode) {
+        match self.result {
+            Ok(body) => panic!("expected a failure, got {}: {body:?}", self.status),
+            Err(error) => (self.status, error.code),
+        }
+    }
+}
+
+async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Answer<T> {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let result = if (200..300).contains(&status) {
+        Ok(serde_json::from_str(&text)
+            .unwrap_or_else(|err| panic!("a {status} answer of another shape ({err}): {text}")))
+    } else {
+        Err(serde_json::from_str(&text)
+            .unwrap_or_else(|err| panic!("a {status} error of another shape ({err}): {text}")))
+    };
+    Answer { status, result }
+}
+
+impl TestApp {
+    // Raw calls: status and JSON (or text) as sent.
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        into_json(self.http.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn post_json(&self, table: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/rows")))
+            .bearer_auth(TOKEN)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        into_json(response).await
+    }
+
+    pub async fn post_csv(&self, table: &str, body: &str) -> (u16, Value) {
+        self.post_raw(table, "text/csv", body.as_bytes().to_vec())
+            .await
+    }
+
+    pub async fn post_raw(&self, table: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/rows")))
+            .bearer_auth(TOKEN)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        into_json(response).await
+    }
+
+    /// `POST /restore` with `body` as JSON, or with no body.
+    pub async fn restore_raw(&self, table: &str, body: Option<Value>) -> (u16, Value) {
+        let request = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/restore")))
+            .bearer_auth(TOKEN);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        into_json(request.send().await.unwrap()).await
+    }
+
+    // Typed calls.
+
+    async fn typed_get<T: DeserializeOwned>(&self, path: &str) -> Answer<T> {
+        answer(self.http.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    /// Stores CSV rows (no header) in `table`.
+    pub async fn ingest_csv(&self, table: &str, csv: &str) -> Answer<IngestResult> {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/rows")))
+            .bearer_auth(TOKEN)
+            .header("content-type", "text/csv")
+            .body(csv.to_owned())
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
+    /// Stores JSON rows in `table`.
+    pub async fn ingest_json(&self, table: &str, rows: &Value) -> Answer<IngestResult> {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/rows")))
+            .bearer_auth(TOKEN)
+            .json(rows)
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
+    pub async fn tables(&self) -> Answer<TableList> {
+        self.typed_get("/api/v1/tables").await
+    }
+
+    pub async fn row(&self, table: &str, id: i64) -> Answer<Record> {
+        self.typed_get(&format!("/api/v1/tables/{table}/rows/{id}"))
+            .await
+    }
+
+    pub async fn page(&self, table: &str, after_id: i64, limit: u32) -> Answer<RowPage> {
+        let path = format!("/api/v1/tables/{table}/rows?after_id={after_id}&limit={limit}");
+        self.typed_get(&path).await
+    }
+
+    /// Every row of a table, through the paged read endpoint.
+    pub async fn all_rows(&self, table: &str) -> Vec<Record> {
+        let mut rows = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.page(table, after, 1000).await.ok();
+            rows.extend(page.rows);
+            match page.next_after_id {
+                Some(next) => after = i64::from(next),
+                None => return rows,
+            }
+        }
+    }
+
+    pub async fn backup(&self, table: &str) -> Answer<BackupInfo> {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/backups")))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
+    pub async fn backups(&self, table: &str) -> Answer<BackupList> {
+        self.typed_get(&format!("/api/v1/tables/{table}/backups"))
+            .await
+    }
+
+    /// Restores the named backup, or the newest when `name` is `None`.
+    pub async fn restore(&self, table: &str, name: Option<&str>) -> Answer<RestoreResult> {
+        let request = self
+            .http
+            .post(self.url(&format!("/api/v1/tables/{table}/restore")))
+            .bearer_auth(TOKEN);
+        let request = match name {
+            Some(name) => request.json(&serde_json::json!({ "backup": name })),
+            None => request,
+        };
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// Row counts per table (departments, jobs, employees).
+    pub async fn counts(&self) -> (i64, i64, i64) {
+        let tables = self.tables().await.ok().tables;
+        let count = |name: &str| {
+            tables
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| t.rows)
+                .unwrap_or_else(|| panic!("no {name} in {tables:?}"))
+        };
+        (count("departments"), count("jobs"), count("employees"))
+    }
+
+    /// Every line of the reject log.
+    pub fn rejected_log(&self) -> Vec<Value> {
+        let path = self.shared_dir.path().join("logs").join("rejected.jsonl");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("each log line is JSON"))
+            .collect()
+    }
+
+    /// Seeds departments 1..=3 and jobs 1..=3 through the API.
+    pub async fn seed_references(&self) {
+        let departments = self
+            .ingest_csv("departments", "1,Sales\n2,Ops\n3,R&D\n")
+            .await;
+        assert_eq!(departments.ok().inserted, 3);
+        let jobs = self
+            .ingest_csv("jobs", "1,Dev\n2,Manager\n3,Analyst\n")
+            .await;
+        assert_eq!(jobs.ok().inserted, 3);
+    }
+}
