@@ -51,22 +51,36 @@ async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Answer<T> {
 }
 
 impl TestApp {
+    /// A POST with the write token.
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(TOKEN)
+    }
+
+    /// A POST of `body` to `table`'s rows, as `content_type`.
+    fn post_rows(&self, table: &str, content_type: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.post(&format!("/api/v1/tables/{table}/rows"))
+            .header("content-type", content_type)
+            .body(body)
+    }
+
+    /// A POST to `table`'s restore, with `body` as JSON or no body.
+    fn post_restore(&self, table: &str, body: Option<Value>) -> reqwest::RequestBuilder {
+        let request = self.post(&format!("/api/v1/tables/{table}/restore"));
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
+        }
+    }
+
     // Raw calls: status and JSON (or text) as sent.
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        into_json(self.http.get(self.url(path)).send().await.unwrap()).await
+        into_json(send(self.http.get(self.url(path))).await).await
     }
 
     pub async fn post_json(&self, table: &str, body: &Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/rows")))
-            .bearer_auth(TOKEN)
-            .json(body)
-            .send()
+        self.post_raw(table, "application/json", body.to_string().into_bytes())
             .await
-            .unwrap();
-        into_json(response).await
     }
 
     pub async fn post_csv(&self, table: &str, body: &str) -> (u16, Value) {
@@ -75,62 +89,30 @@ impl TestApp {
     }
 
     pub async fn post_raw(&self, table: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-        let response = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/rows")))
-            .bearer_auth(TOKEN)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        into_json(response).await
+        into_json(send(self.post_rows(table, content_type, body)).await).await
     }
 
     /// `POST /restore` with `body` as JSON, or with no body.
     pub async fn restore_raw(&self, table: &str, body: Option<Value>) -> (u16, Value) {
-        let request = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/restore")))
-            .bearer_auth(TOKEN);
-        let request = match body {
-            Some(body) => request.json(&body),
-            None => request,
-        };
-        into_json(request.send().await.unwrap()).await
+        into_json(send(self.post_restore(table, body)).await).await
     }
 
     // Typed calls.
 
     async fn typed_get<T: DeserializeOwned>(&self, path: &str) -> Answer<T> {
-        answer(self.http.get(self.url(path)).send().await.unwrap()).await
+        answer(send(self.http.get(self.url(path))).await).await
     }
 
     /// Stores CSV rows (no header) in `table`.
     pub async fn ingest_csv(&self, table: &str, csv: &str) -> Answer<IngestResult> {
-        let response = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/rows")))
-            .bearer_auth(TOKEN)
-            .header("content-type", "text/csv")
-            .body(csv.to_owned())
-            .send()
-            .await
-            .unwrap();
-        answer(response).await
+        let body = csv.as_bytes().to_vec();
+        answer(send(self.post_rows(table, "text/csv", body)).await).await
     }
 
     /// Stores JSON rows in `table`.
     pub async fn ingest_json(&self, table: &str, rows: &Value) -> Answer<IngestResult> {
-        let response = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/rows")))
-            .bearer_auth(TOKEN)
-            .json(rows)
-            .send()
-            .await
-            .unwrap();
-        answer(response).await
+        let body = rows.to_string().into_bytes();
+        answer(send(self.post_rows(table, "application/json", body)).await).await
     }
 
     pub async fn tables(&self) -> Answer<TableList> {
@@ -162,14 +144,7 @@ impl TestApp {
     }
 
     pub async fn backup(&self, table: &str) -> Answer<BackupInfo> {
-        let response = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/backups")))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap();
-        answer(response).await
+        answer(send(self.post(&format!("/api/v1/tables/{table}/backups"))).await).await
     }
 
     pub async fn backups(&self, table: &str) -> Answer<BackupList> {
@@ -179,15 +154,8 @@ impl TestApp {
 
     /// Restores the named backup, or the newest when `name` is `None`.
     pub async fn restore(&self, table: &str, name: Option<&str>) -> Answer<RestoreResult> {
-        let request = self
-            .http
-            .post(self.url(&format!("/api/v1/tables/{table}/restore")))
-            .bearer_auth(TOKEN);
-        let request = match name {
-            Some(name) => request.json(&serde_json::json!({ "backup": name })),
-            None => request,
-        };
-        answer(request.send().await.unwrap()).await
+        let body = name.map(|name| serde_json::json!({ "backup": name }));
+        answer(send(self.post_restore(table, body)).await).await
     }
 
     /// Row counts per table (departments, jobs, employees).
@@ -224,4 +192,8 @@ impl TestApp {
             .await;
         assert_eq!(jobs.ok().inserted, 3);
     }
+}
+
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.send().await.expect("the test server answers")
 }

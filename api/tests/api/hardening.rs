@@ -154,15 +154,9 @@ async fn ingest_killed_midway_loses_and_doubles_nothing(engine: Engine) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let start = || {
-        api_command(
-            env!("CARGO_BIN_EXE_api"),
-            &db.url,
-            port,
-            data.path(),
-            shared.path(),
-        )
-        .spawn()
-        .unwrap()
+        api_command(crate::API_BIN, &db.url, port, data.path(), shared.path())
+            .spawn()
+            .unwrap()
     };
     let http = reqwest::Client::new();
     let wait_ready = || wait_ready(&http, &base, Duration::from_secs(120));

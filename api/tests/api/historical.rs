@@ -135,15 +135,9 @@ async fn a_load_killed_midway_resumes_without_loss_or_doubles(engine: Engine) {
 
     let port = test_support::free_port();
     let start = || {
-        test_support::api_command(
-            env!("CARGO_BIN_EXE_api"),
-            &db.url,
-            port,
-            data.path(),
-            shared.path(),
-        )
-        .spawn()
-        .unwrap()
+        test_support::api_command(crate::API_BIN, &db.url, port, data.path(), shared.path())
+            .spawn()
+            .unwrap()
     };
     let pool = db.pool().await;
     let mut child = start();

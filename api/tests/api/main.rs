@@ -10,3 +10,6 @@ mod outage;
 mod reads;
 mod reports;
 mod restore_races;
+
+/// The `api` binary this test build made.
+const API_BIN: &str = env!("CARGO_BIN_EXE_api");

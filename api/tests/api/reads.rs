@@ -207,7 +207,7 @@ async fn the_healthcheck_flag_sees_a_ready_server_and_a_missing_one() {
     assert!(!api::healthcheck::is_ready(closed).await);
 
     // The binary's own flag, as a container health check runs it.
-    let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_api"))
+    let status = tokio::process::Command::new(crate::API_BIN)
         .args(["--healthcheck", "--api-addr", &format!("127.0.0.1:{port}")])
         .status()
         .await
@@ -221,18 +221,13 @@ async fn json_logs_are_one_object_per_line_with_the_request_id() {
     let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let port = test_support::free_port();
     let log = shared.path().join("stderr.log");
-    let mut child = test_support::api_command(
-        env!("CARGO_BIN_EXE_api"),
-        &db.url,
-        port,
-        data.path(),
-        shared.path(),
-    )
-    .env("LOG_FORMAT", "json")
-    .env("RUST_LOG", "info")
-    .stderr(std::fs::File::create(&log).unwrap())
-    .spawn()
-    .unwrap();
+    let mut child =
+        test_support::api_command(crate::API_BIN, &db.url, port, data.path(), shared.path())
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
     let http = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/health");
     let mut ready = false;
