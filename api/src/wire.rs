@@ -2,7 +2,6 @@
 //! the results of ingest, listings and restores. They deserialize too, so
 //! tests (and any Rust caller) read answers as these types.
 
-use crate::backup::BackupInfo;
 use crate::domain::RejectCode;
 use poem_openapi::{Object, Union};
 use serde::{Deserialize, Serialize};
@@ -103,6 +102,23 @@ pub struct RowPage {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_after_id: Option<i32>,
+}
+
+/// What is known of one backup file.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct BackupInfo {
+    /// File name in the backups folder; pass it to restore.
+    pub name: String,
+    pub table: String,
+    pub rows: u64,
+    /// Size of the file.
+    pub bytes: u64,
+    /// SHA-256 of the file, checked again before a restore.
+    pub sha256: String,
+    /// Avro compression codec.
+    pub codec: String,
+    /// UTC, RFC 3339 with milliseconds.
+    pub created_at: String,
 }
 
 /// A table's backups, newest first.

@@ -2,9 +2,8 @@
 //! about the wire format, typed ones ([`Answer`]) for the rest.
 
 use crate::{TOKEN, TestApp, into_json};
-use api::backup::BackupInfo;
 use api::error::{ErrorBody, ErrorCode};
-use api::wire::{BackupList, IngestResult, Record, RestoreResult, RowPage, TableList};
+use api::wire::{BackupInfo, BackupList, IngestResult, Record, RestoreResult, RowPage, TableList};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt::Debug;

@@ -15,26 +15,8 @@ pub use schema::{check_writer_schema, table_schema};
 pub use write::create_backup;
 
 use crate::domain::Table;
-use poem_openapi::Object;
-use serde::{Deserialize, Serialize};
+use crate::wire::BackupInfo;
 use std::path::{Path, PathBuf};
-
-/// What is known of one backup file.
-#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
-pub struct BackupInfo {
-    /// File name in the backups folder; pass it to restore.
-    pub name: String,
-    pub table: String,
-    pub rows: u64,
-    /// Size of the file.
-    pub bytes: u64,
-    /// SHA-256 of the file, checked again before a restore.
-    pub sha256: String,
-    /// Avro compression codec.
-    pub codec: String,
-    /// UTC, RFC 3339 with milliseconds.
-    pub created_at: String,
-}
 
 const SIDECAR: &str = ".json";
 

@@ -1,9 +1,9 @@
 use super::{ApiTags, AppState, TableParam};
 use crate::auth::WriteAccess;
-use crate::backup::{self, BackupInfo, NameError, RestoreError};
+use crate::backup::{self, NameError, RestoreError};
 use crate::error::{ApiError, ErrorCode};
 use crate::telemetry;
-use crate::wire::{BackupList, RestoreResult};
+use crate::wire::{BackupInfo, BackupList, RestoreResult};
 use poem::{Request, RequestBody};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
