@@ -37,7 +37,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 # /app/var: where the api keeps its SQLite file when run with no DATABASE_URL.
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app app \
-    && mkdir -p /app/var /shared/incoming /shared/backups /shared/logs /shared/reports /shared/secrets \
+    && mkdir -p /app/var /shared/incoming /shared/backups /shared/reports /shared/secrets \
     && chown -R app:app /app/var /shared \
     && chmod 0700 /shared/secrets
 ENV SHARED_DIR=/shared

@@ -50,6 +50,6 @@ The stack is up ($(($(date +%s) - started)) s).
                 docker compose run --rm client tables
   Load a CSV:   docker compose cp employees.csv api:/shared/incoming/employees.csv
                 docker compose run --rm client add-records employees
-  Outputs:      docker compose cp api:/shared/reports ./reports   (also backups/, logs/)
+  Outputs:      docker compose cp api:/shared/reports ./reports   (also backups/)
   API token:    compose-secrets/api_token
 TXT

@@ -5,7 +5,7 @@
 use crate::auth::{self, ApiToken};
 use crate::config::Config;
 use crate::db::{self, Db};
-use crate::ingest::{self, RejectLog};
+use crate::ingest;
 use crate::middleware::endpoint;
 use crate::readiness::Readiness;
 use crate::routes::AppState;
@@ -26,13 +26,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Reads the configuration, opens the reject log and binds the listener.
+    /// Reads the configuration, makes the token when needed and binds the
+    /// listener.
     /// The database is not touched yet: [`Application::run_until`] serves at
     /// once and gets the data ready in the background.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let db = Db::connect_lazy(&config.database_url())?;
-        let rejects =
-            RejectLog::open(&config.shared_dir.join("logs").join("rejected.jsonl")).await?;
         let token = match &config.api_token {
             Some(token) => token.expose().to_owned(),
             None => {
@@ -44,7 +43,6 @@ impl Application {
         };
         let state = Arc::new(AppState {
             db,
-            rejects,
             readiness: Readiness::starting(),
             backups_dir: config.shared_dir.join("backups"),
             reports_dir: config.shared_dir.join("reports"),
@@ -146,7 +144,7 @@ async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
     state.readiness.set_status("applying database migrations");
     state.db.migrate().await?;
     state.readiness.set_status("loading the historical files");
-    let loads = ingest::load_all(&state.db, &state.rejects, data_dir).await?;
+    let loads = ingest::load_all(&state.db, data_dir).await?;
     if loads.iter().any(|load| load.loaded_now) {
         state
             .db

@@ -137,3 +137,77 @@ pub struct RestoreResult {
     /// Rows the table held before.
     pub previous_rows: i64,
 }
+
+/// Where a rejected row came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, Serialize, Deserialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum RejectSource {
+    /// A REST request.
+    Api,
+    /// A historical CSV file.
+    File,
+}
+
+impl RejectSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectSource::Api => "api",
+            RejectSource::File => "file",
+        }
+    }
+}
+
+/// A rejected row, as recorded in its batch's transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct RejectRecord {
+    /// Keyset order: pass the last one as `after_id`.
+    pub reject_id: i64,
+    pub table: String,
+    pub source: RejectSource,
+    /// The request's id (source `api`).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The file's name (source `file`).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// The file's SHA-256 (source `file`).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_sha256: Option<String>,
+    /// 1-based line in the file (source `file`).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<i64>,
+    /// 0-based index in the request's batch (source `api`).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<i64>,
+    /// The row's id, when it parsed as an integer.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The column at fault, when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub code: RejectCode,
+    pub message: String,
+    /// The row as received (CSV line or JSON object), cut to 4 KiB with a
+    /// marker.
+    pub raw: String,
+    /// UTC, RFC 3339 with milliseconds.
+    pub created_at: String,
+}
+
+/// A page of rejects, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Object, Serialize, Deserialize)]
+pub struct RejectPage {
+    pub rejects: Vec<RejectRecord>,
+    /// Pass as `after_id` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after_id: Option<i64>,
+}

@@ -3,7 +3,10 @@
 
 use crate::{TOKEN, TestApp, into_json};
 use api::error::{ErrorBody, ErrorCode};
-use api::wire::{BackupInfo, BackupList, IngestResult, Record, RestoreResult, RowPage, TableList};
+use api::wire::{
+    BackupInfo, BackupList, IngestResult, Record, RejectPage, RejectRecord, RestoreResult, RowPage,
+    TableList,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt::Debug;
@@ -170,14 +173,25 @@ impl TestApp {
         (count("departments"), count("jobs"), count("employees"))
     }
 
-    /// Every line of the reject log.
-    pub fn rejected_log(&self) -> Vec<Value> {
-        let path = self.shared_dir.path().join("logs").join("rejected.jsonl");
-        std::fs::read_to_string(path)
-            .unwrap_or_default()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("each log line is JSON"))
-            .collect()
+    pub async fn rejects_page(&self, query: &str) -> Answer<RejectPage> {
+        self.typed_get(&format!("/api/v1/rejects?{query}")).await
+    }
+
+    /// Every recorded reject, oldest first, through the paged endpoint.
+    pub async fn rejects(&self) -> Vec<RejectRecord> {
+        let mut rejects = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .rejects_page(&format!("after_id={after}&limit=1000"))
+                .await
+                .ok();
+            rejects.extend(page.rejects);
+            match page.next_after_id {
+                Some(next) => after = next,
+                None => return rejects,
+            }
+        }
     }
 
     /// Seeds departments 1..=3 and jobs 1..=3 through the API.

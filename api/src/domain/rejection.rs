@@ -48,6 +48,33 @@ impl RejectCode {
     }
 }
 
+impl RejectCode {
+    pub const ALL: [RejectCode; 11] = [
+        RejectCode::InvalidEncoding,
+        RejectCode::WrongFieldCount,
+        RejectCode::UnknownField,
+        RejectCode::MissingField,
+        RejectCode::InvalidInteger,
+        RejectCode::OutOfRange,
+        RejectCode::InvalidName,
+        RejectCode::InvalidDatetime,
+        RejectCode::UnknownDepartment,
+        RejectCode::UnknownJob,
+        RejectCode::DuplicateId,
+    ];
+}
+
+impl std::str::FromStr for RejectCode {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        RejectCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == s)
+            .ok_or(())
+    }
+}
+
 impl fmt::Display for RejectCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -70,5 +97,19 @@ impl FieldError {
             field,
             message: message.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_from_its_name_which_is_its_json_name() {
+        for code in RejectCode::ALL {
+            assert_eq!(code.as_str().parse::<RejectCode>(), Ok(code));
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+        assert_eq!("no_such_code".parse::<RejectCode>(), Err(()));
     }
 }

@@ -1,5 +1,5 @@
 use super::Candidate;
-use crate::db;
+use crate::db::{self, NewReject};
 use crate::domain::{FieldError, RejectCode, Row, Table};
 use sqlx::{AnyConnection, Connection};
 use std::collections::{HashMap, HashSet};
@@ -13,6 +13,39 @@ pub struct Rejection {
     pub code: RejectCode,
     pub message: String,
     pub raw: String,
+}
+
+impl Rejection {
+    /// The row as the `rejects` table records it.
+    pub fn to_new(&self) -> NewReject<'_> {
+        NewReject {
+            position: self.position,
+            id: self.id,
+            field: self.field,
+            code: self.code,
+            message: &self.message,
+            raw: &self.raw,
+        }
+    }
+}
+
+/// The longest raw row recorded, in bytes; a longer one is cut and marked.
+pub const MAX_RAW_BYTES: usize = 4096;
+
+/// `raw` as recorded: whole up to [`MAX_RAW_BYTES`], else its first bytes
+/// (at a character boundary) and a marker saying how long it was.
+fn cut_to_size(mut raw: String) -> String {
+    if raw.len() <= MAX_RAW_BYTES {
+        return raw;
+    }
+    let total = raw.len();
+    let mut end = MAX_RAW_BYTES;
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    raw.truncate(end);
+    raw.push_str(&format!("…[cut: {total} bytes in all]"));
+    raw
 }
 
 /// What became of a batch.
@@ -40,7 +73,7 @@ pub async fn check_and_insert(
             field: error.field,
             code: error.code,
             message: error.message,
-            raw: candidate.raw.render(),
+            raw: cut_to_size(candidate.raw.render()),
         });
     };
 

@@ -2,14 +2,12 @@
 //! resumable after a crash.
 
 use super::{
-    Candidate, FileProgress, MAX_BATCH_ROWS, RejectLog, Source, commit_batch, csv_candidate,
-    csv_reader,
+    Candidate, FileProgress, MAX_BATCH_ROWS, Source, commit_batch, csv_candidate, csv_reader,
 };
 use crate::db::{self, Db};
 use crate::domain::Table;
 use crate::files::sha256_of_file;
 use anyhow::Context;
-use std::collections::HashSet;
 use std::io::BufReader;
 use std::path::Path;
 use tokio::sync::mpsc;
@@ -28,11 +26,7 @@ pub struct LoadSummary {
 /// Loads each table's file from `data_dir`, referenced tables first.
 /// Missing files are skipped.
 #[tracing::instrument(skip_all, fields(dir = %data_dir.display()))]
-pub async fn load_all(
-    db: &Db,
-    log: &RejectLog,
-    data_dir: &Path,
-) -> anyhow::Result<Vec<LoadSummary>> {
+pub async fn load_all(db: &Db, data_dir: &Path) -> anyhow::Result<Vec<LoadSummary>> {
     let mut summaries = Vec::new();
     for table in Table::ALL {
         let path = data_dir.join(format!("{table}.csv"));
@@ -40,7 +34,7 @@ pub async fn load_all(
             tracing::info!(path = %path.display(), "no historical file for {table}; skipping");
             continue;
         }
-        let summary = load_file(db, log, table, &path)
+        let summary = load_file(db, table, &path)
             .await
             .with_context(|| format!("historical load of {} failed", path.display()))?;
         summaries.push(summary);
@@ -53,12 +47,7 @@ pub async fn load_all(
 type Chunk = (i64, Vec<Candidate>);
 
 #[tracing::instrument(skip_all, fields(table = %table, file = %path.display()))]
-pub async fn load_file(
-    db: &Db,
-    log: &RejectLog,
-    table: Table,
-    path: &Path,
-) -> anyhow::Result<LoadSummary> {
+pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<LoadSummary> {
     let sha256 = sha256_of_file(path.to_owned()).await?;
     let file_name = path
         .file_name()
@@ -101,20 +90,13 @@ pub async fn load_file(
         name: &file_name,
         sha256: &sha256,
     };
-    // Rejects already logged by a run cut short before it committed them.
-    let mut logged = if record.is_some() {
-        log.logged_rows(table, &sha256).await?
-    } else {
-        HashSet::new()
-    };
     while let Some(chunk) = chunks.recv().await {
         let (rows_read, candidates) = chunk?;
         let progress = FileProgress {
             sha256: &sha256,
             rows_read,
-            already_logged: &mut logged,
         };
-        commit_batch(db, log, table, &source, &candidates, Some(progress)).await?;
+        commit_batch(db, table, source, &candidates, Some(progress)).await?;
     }
     reader.await.context("the CSV reader stopped")?;
 

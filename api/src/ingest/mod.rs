@@ -1,38 +1,36 @@
 //! The one path rows take into the tables, whatever their source: parse at
 //! the edge (CSV or JSON), validate against the dictionary, check ids and
-//! references in the database, store what passes, log what does not. REST
+//! references in the database, store what passes and record what does not
+//! (the `rejects` table), in one transaction per batch. REST
 //! batches and the historical load ([`load`]) both commit through
 //! [`commit_batch`].
 
 mod batch;
 pub mod load;
 mod parse;
-mod rejects;
 
+pub use crate::db::Source;
 pub use batch::{BatchOutcome, Rejection, check_and_insert};
 pub use load::{LoadSummary, load_all};
 pub use parse::{
     BodyError, Candidate, MAX_BATCH_ROWS, RawRow, csv_candidate, csv_reader, parse_csv_body,
     parse_json_body,
 };
-pub use rejects::{RejectLog, Source};
 
-use crate::db::{self, Db};
+use crate::db::{self, Db, NewReject};
 use crate::domain::Table;
 use anyhow::Context;
-use std::collections::HashSet;
 use std::time::Duration;
 
 /// Stores one REST batch in its own transaction; see [`commit_batch`].
 #[tracing::instrument(skip_all, fields(%table, rows = candidates.len()))]
 pub async fn ingest_batch(
     db: &Db,
-    log: &RejectLog,
     table: Table,
-    source: &Source<'_>,
+    source: Source<'_>,
     candidates: &[Candidate],
 ) -> anyhow::Result<BatchOutcome> {
-    commit_batch(db, log, table, source, candidates, None).await
+    commit_batch(db, table, source, candidates, None).await
 }
 
 /// A historical file's place, committed with each of its batches so that a
@@ -41,22 +39,18 @@ pub(crate) struct FileProgress<'a> {
     pub sha256: &'a str,
     /// Records the file has yielded up to and including this batch.
     pub rows_read: i64,
-    /// Rows whose rejects a run cut short logged before it could commit;
-    /// they are not logged twice.
-    pub already_logged: &'a mut HashSet<u64>,
 }
 
 /// Stores one batch in its own transaction, retrying when a concurrent writer
-/// got in first, and logs the rejected rows before committing, so that a row
-/// is never stored without its batch's rejects being on record. A file's
-/// batch also records the file's progress in the same transaction.
+/// got in first. The batch's rejects are recorded in the same transaction
+/// (stored with the batch, exactly once, or not at all), and so is a file's
+/// progress.
 pub(crate) async fn commit_batch(
     db: &Db,
-    log: &RejectLog,
     table: Table,
-    source: &Source<'_>,
+    source: Source<'_>,
     candidates: &[Candidate],
-    mut progress: Option<FileProgress<'_>>,
+    progress: Option<FileProgress<'_>>,
 ) -> anyhow::Result<BatchOutcome> {
     const ATTEMPTS: u32 = 5;
     let _writer = db.write_guard().await;
@@ -74,28 +68,24 @@ pub(crate) async fn commit_batch(
             }
             Err(err) => return Err(anyhow::Error::new(err).context("cannot store the batch")),
         };
-        match &mut progress {
-            None => log.append(table, source, &outcome.rejections).await?,
-            Some(file) => {
-                let rejected = outcome.rejections.len() as i64;
-                let inserted = outcome.inserted as i64;
-                db::record_progress(
-                    &mut tx,
-                    table,
-                    file.sha256,
-                    file.rows_read,
-                    inserted,
-                    rejected,
-                )
-                .await?;
-                let unlogged: Vec<Rejection> = outcome
-                    .rejections
-                    .iter()
-                    .filter(|r| !file.already_logged.remove(&r.position))
-                    .cloned()
-                    .collect();
-                log.append(table, source, &unlogged).await?;
-            }
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let rejects: Vec<NewReject<'_>> =
+            outcome.rejections.iter().map(Rejection::to_new).collect();
+        db::record_rejects(&mut tx, table, source, &rejects, &now)
+            .await
+            .context("cannot record the batch's rejects")?;
+        if let Some(file) = &progress {
+            let rejected = outcome.rejections.len() as i64;
+            let inserted = outcome.inserted as i64;
+            db::record_progress(
+                &mut tx,
+                table,
+                file.sha256,
+                file.rows_read,
+                inserted,
+                rejected,
+            )
+            .await?;
         }
         tx.commit().await.context("cannot commit the batch")?;
         return Ok(outcome);

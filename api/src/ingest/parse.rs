@@ -10,7 +10,7 @@ pub const MAX_BATCH_ROWS: usize = 1000;
 pub struct Candidate {
     /// 0-based index in a request batch, or 1-based record number in a file.
     pub position: u64,
-    /// The row as received, for the reject log.
+    /// The row as received, recorded when the row is rejected.
     pub raw: RawRow,
     /// The id as sent, when it is an integer, to echo in errors.
     pub id_hint: Option<i64>,
@@ -159,7 +159,7 @@ fn raw_json(value: Option<&Value>) -> Raw<'_> {
     }
 }
 
-/// The record written back as one CSV line, for the reject log.
+/// The record written back as one CSV line, as a reject records it.
 fn raw_csv_line(record: &csv::ByteRecord) -> String {
     // A small buffer: the default 8 KiB is allocated and zeroed per row.
     let mut writer = csv::WriterBuilder::new()

@@ -3,18 +3,19 @@
 mod backups;
 mod health;
 mod payload;
+mod rejects;
 mod reports;
 mod tables;
 
 pub use backups::BackupsApi;
 pub use health::HealthApi;
+pub use rejects::RejectsApi;
 pub use reports::ReportsApi;
 pub use tables::TablesApi;
 
 use crate::db::Db;
 use crate::domain::{Table, UnknownTable};
 use crate::error::ApiError;
-use crate::ingest::RejectLog;
 use crate::readiness::Readiness;
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseFromParameter, ParseResult, Type};
@@ -26,7 +27,6 @@ use std::sync::Arc;
 /// What every handler shares.
 pub struct AppState {
     pub db: Db,
-    pub rejects: RejectLog,
     /// Whether the data may be served yet.
     pub readiness: Readiness,
     /// `$SHARED_DIR/backups`.
@@ -35,7 +35,7 @@ pub struct AppState {
     pub reports_dir: PathBuf,
 }
 
-pub type Apis = (TablesApi, BackupsApi, ReportsApi, HealthApi);
+pub type Apis = (TablesApi, BackupsApi, ReportsApi, RejectsApi, HealthApi);
 
 /// The OpenAPI service: every operation, documented.
 pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
@@ -50,6 +50,9 @@ pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
             ReportsApi {
                 state: Arc::clone(&state),
             },
+            RejectsApi {
+                state: Arc::clone(&state),
+            },
             HealthApi { state },
         ),
         "Hiring data migration service",
@@ -57,7 +60,7 @@ pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
     )
     .description(
         "Moves historical HR data (departments, jobs, hired employees) from CSV into SQL, \
-         takes new rows in batches of 1 to 1000, and logs every rejected row with its reason. \
+         takes new rows in batches of 1 to 1000, and records every rejected row with its reason. \
          Writes need `Authorization: Bearer <token>`.",
     )
 }
@@ -70,6 +73,8 @@ enum ApiTags {
     Backups,
     /// The two hiring reports, as JSON, CSV or an HTML chart.
     Reports,
+    /// Rows that were not stored, with their reasons.
+    Rejects,
     /// Liveness and readiness.
     Health,
 }
@@ -81,6 +86,16 @@ pub enum TableName {
     Departments,
     Jobs,
     Employees,
+}
+
+impl TableName {
+    pub fn table(self) -> Table {
+        match self {
+            TableName::Departments => Table::Departments,
+            TableName::Jobs => Table::Jobs,
+            TableName::Employees => Table::Employees,
+        }
+    }
 }
 
 /// The `{table}` path parameter, documented as [`TableName`]. Parsing never

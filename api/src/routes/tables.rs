@@ -75,14 +75,7 @@ impl TablesApi {
         let source = Source::Request {
             request_id: &request_id,
         };
-        let stored = ingest::ingest_batch(
-            &self.state.db,
-            &self.state.rejects,
-            table,
-            &source,
-            &candidates,
-        )
-        .await?;
+        let stored = ingest::ingest_batch(&self.state.db, table, source, &candidates).await?;
         tracing::info!(
             %table,
             received = candidates.len(),

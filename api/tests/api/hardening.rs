@@ -1,6 +1,7 @@
 //! Faults and load: many writers at once, and the server killed (SIGKILL)
 //! mid-ingest. Nothing stored is lost or doubled, and every row sent is
 //! accounted for as stored or as a logged reject.
+use api::domain::RejectCode;
 use test_support::engine_tests;
 
 use std::collections::BTreeSet;
@@ -115,18 +116,17 @@ engine_tests! {
         assert_eq!(stored.len(), expected.len());
         assert!(stored == expected, "the stored ids are not the good ids sent");
         assert_eq!(all.inserted, expected.len() as u64, "an insert was counted twice");
-        // Every other row is a logged reject, with the right reason.
-        let log = app.rejected_log();
-        assert_eq!(log.len() as u64, all.rejected);
-        for line in &log {
-            let id = line["id"].as_u64().unwrap();
-            let code = line["code"].as_str().unwrap();
+        // Every other row is a recorded reject, with the right reason.
+        let rejects = app.rejects().await;
+        assert_eq!(rejects.len() as u64, all.rejected);
+        for reject in &rejects {
+            let id = reject.id.unwrap() as u64;
             let expected = match (id.is_multiple_of(17), id.is_multiple_of(19)) {
-                (_, true) => "invalid_datetime",
-                (true, false) => "unknown_department",
-                (false, false) => "duplicate_id",
+                (_, true) => RejectCode::InvalidDatetime,
+                (true, false) => RejectCode::UnknownDepartment,
+                (false, false) => RejectCode::DuplicateId,
             };
-            assert_eq!(code, expected, "{line}");
+            assert_eq!(reject.code, expected, "{reject:?}");
         }
     }
 }
@@ -248,10 +248,14 @@ async fn ingest_killed_midway_loses_and_doubles_nothing(engine: Engine) {
         stored.len(),
         expected.len()
     );
-    let log =
-        std::fs::read_to_string(shared.path().join("logs/rejected.jsonl")).unwrap_or_default();
-    assert_eq!(log.lines().count() as u64, duplicates);
-    assert!(log.lines().all(|line| line.contains("\"duplicate_id\"")));
+    let pool = db.pool().await;
+    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM rejects")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(codes.len() as u64, duplicates);
+    assert!(codes.iter().all(|code| code == "duplicate_id"), "{codes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

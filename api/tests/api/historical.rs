@@ -1,3 +1,5 @@
+use api::domain::RejectCode;
+use api::wire::RejectSource;
 use std::path::Path;
 use test_support::engine_tests;
 use test_support::{Engine, TestDb, challenge_fixture, spawn_app_with_data};
@@ -24,11 +26,11 @@ engine_tests! {
         let app = spawn_app_with_data(engine, copy_project_data).await;
 
         let (departments, jobs, employees) = app.counts().await;
-        let log = app.rejected_log();
+        let rejects = app.rejects().await;
         assert_eq!((departments, jobs), (12, 40));
-        assert!(!log.is_empty(), "the dataset has dirty rows on purpose");
-        assert_eq!(employees + log.len() as i64, 3000);
-        assert!(log.iter().all(|l| l["source"] == "employees.csv"));
+        assert!(!rejects.is_empty(), "the dataset has dirty rows on purpose");
+        assert_eq!(employees + rejects.len() as i64, 3000);
+        assert!(rejects.iter().all(|r| r.file_name.as_deref() == Some("employees.csv")));
     }
 
     async fn the_historical_files_load_once_and_never_again(engine) {
@@ -39,35 +41,38 @@ engine_tests! {
         })
         .await;
         assert_eq!(app.counts().await, (2, 1, 2));
-        let log = app.rejected_log();
-        let reasons: Vec<(&str, &str, u64)> = log
+        let rejects = app.rejects().await;
+        let reasons: Vec<(&str, RejectCode, Option<i64>)> = rejects
             .iter()
-            .map(|l| (l["source"].as_str().unwrap(), l["code"].as_str().unwrap(), l["row"].as_u64().unwrap()))
+            .map(|r| (r.file_name.as_deref().unwrap(), r.code, r.line))
             .collect();
-        assert_eq!(reasons, [("jobs.csv", "missing_field", 2), ("employees.csv", "unknown_department", 2)]);
+        assert_eq!(reasons, [("jobs.csv", RejectCode::MissingField, Some(2)), ("employees.csv", RejectCode::UnknownDepartment, Some(2))]);
+        assert!(rejects.iter().all(|r| r.source == RejectSource::File && r.row.is_none()));
         let (_, row) = app.get("/api/v1/tables/employees/rows/3").await;
         assert_eq!(row["hiring_date"], "2021-05-05T04:05:05Z");
 
         app.restart().await;
 
         assert_eq!(app.counts().await, (2, 1, 2));
-        assert_eq!(app.rejected_log().len(), 2, "a restart logged the rejects again");
+        assert_eq!(app.rejects().await.len(), 2, "a restart recorded the rejects again");
     }
 
-    async fn a_load_resumed_after_a_crash_logs_each_reject_once(engine) {
-        // The state a crash leaves after a chunk's rejects were logged and
-        // before its transaction committed: log lines, no rows, no progress.
+    async fn a_load_resumed_after_a_crash_records_each_reject_once(engine) {
+        // The state a crash leaves before the file's first chunk committed:
+        // no rows, no rejects, no progress (a chunk's rows, rejects and
+        // progress commit together or not at all).
         let mut app = spawn_app_with_data(engine, |dir| {
             write(dir, "departments.csv", "1,Sales\n");
             write(dir, "jobs.csv", "1,Dev\n");
             write(dir, "employees.csv", "1,Ana,2021-01-01T00:00:00Z,1,1\n2,Bo,2021-01-01T00:00:00Z,9,1\n3,Cy,bad,1,1\n");
         })
         .await;
-        assert_eq!(app.rejected_log().len(), 2);
+        assert_eq!(app.rejects().await.len(), 2);
         app.stop().await;
         let pool = app.db.pool().await;
         for statement in [
             "DELETE FROM employees",
+            "DELETE FROM rejects WHERE table_name = 'employees'",
             "UPDATE historical_loads SET rows_read = 0, inserted = 0, rejected = 0, completed_at = NULL \
              WHERE table_name = 'employees'",
         ] {
@@ -78,10 +83,10 @@ engine_tests! {
         app.start().await;
 
         assert_eq!(app.counts().await, (1, 1, 1));
-        let log = app.rejected_log();
-        let rows: Vec<u64> = log.iter().map(|l| l["row"].as_u64().unwrap()).collect();
-        assert_eq!(rows, [2, 3], "{log:?}");
-        assert!(log.iter().all(|l| l["file_sha256"].as_str().is_some_and(|s| s.len() == 64)));
+        let rejects = app.rejects().await;
+        let lines: Vec<Option<i64>> = rejects.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [Some(2), Some(3)], "{rejects:?}");
+        assert!(rejects.iter().all(|r| r.file_sha256.as_ref().is_some_and(|s| s.len() == 64)));
     }
 
     async fn a_changed_historical_file_is_loaded_as_new_rows(engine) {
@@ -91,9 +96,9 @@ engine_tests! {
         app.restart().await;
 
         assert_eq!(app.counts().await.0, 2);
-        let log = app.rejected_log();
-        assert_eq!(log.len(), 1);
-        assert_eq!((log[0]["code"].as_str(), log[0]["row"].as_u64()), (Some("duplicate_id"), Some(1)));
+        let rejects = app.rejects().await;
+        assert_eq!(rejects.len(), 1);
+        assert_eq!((rejects[0].code, rejects[0].line), (RejectCode::DuplicateId, Some(1)));
     }
 
     async fn the_challenge_dataset_loads_with_its_70_incomplete_rows_rejected(engine) {
@@ -106,10 +111,10 @@ engine_tests! {
         let (departments, jobs, employees) = app.counts().await;
         assert_eq!((departments, jobs), (lines("departments.csv"), lines("jobs.csv")));
         assert_eq!(employees, lines("employees.csv") - 70);
-        let log = app.rejected_log();
-        assert_eq!(log.len(), 70);
-        assert!(log.iter().all(|l| l["table"] == "employees" && l["code"] == "missing_field"), "{log:?}");
-        assert!(log.iter().all(|l| l["source"] == "employees.csv"));
+        let rejects = app.rejects().await;
+        assert_eq!(rejects.len(), 70);
+        assert!(rejects.iter().all(|r| r.table == "employees" && r.code == RejectCode::MissingField), "{rejects:?}");
+        assert!(rejects.iter().all(|r| r.file_name.as_deref() == Some("employees.csv")));
     }
 }
 
@@ -214,19 +219,20 @@ async fn a_load_killed_midway_resumes_without_loss_or_doubles(engine: Engine) {
         (EMPLOYEES, EMPLOYEES - expected_rejects, expected_rejects)
     );
     // Rows stored before the kill are never reported as rejects, and each
-    // known bad row appears once (a chunk logged but not committed at the
-    // kill is not logged again when the load resumes).
-    let log = std::fs::read_to_string(shared.path().join("logs/rejected.jsonl")).unwrap();
-    let rows: Vec<u64> = log
-        .lines()
-        .map(|l| {
-            let line: serde_json::Value = serde_json::from_str(l).unwrap();
-            assert_eq!(line["code"], "unknown_department", "{line}");
-            line["row"].as_u64().unwrap()
-        })
-        .collect();
-    let expected: Vec<u64> = (1..=EMPLOYEES as u64).filter(|i| i % 1000 == 0).collect();
-    assert_eq!(rows, expected);
+    // known bad row is recorded once (a chunk cut off by the kill took its
+    // rejects with it, and the resumed load records them once).
+    let rejects: Vec<(String, i64)> =
+        sqlx::query_as("SELECT code, line FROM rejects ORDER BY reject_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(
+        rejects.iter().all(|(code, _)| code == "unknown_department"),
+        "{rejects:?}"
+    );
+    let lines: Vec<i64> = rejects.iter().map(|(_, line)| *line).collect();
+    let expected: Vec<i64> = (1..=EMPLOYEES).filter(|i| i % 1000 == 0).collect();
+    assert_eq!(lines, expected);
     pool.close().await;
 }
 

@@ -1,4 +1,5 @@
-use api::wire::{JobRecord, Record};
+use api::domain::RejectCode;
+use api::wire::{JobRecord, Record, RejectSource};
 use serde_json::{Value, json};
 use test_support::engine_tests;
 use test_support::{TOKEN, employee, spawn_app};
@@ -34,7 +35,7 @@ engine_tests! {
         assert_eq!(status, 200);
         assert_eq!(row, employee(2, "Bo", "2021-04-01T01:30:00Z", 2, 3));
         assert_eq!(app.counts().await, (3, 3, 2));
-        assert!(app.rejected_log().is_empty());
+        assert!(app.rejects().await.is_empty());
     }
 
     async fn a_csv_body_with_bom_crlf_quotes_and_no_final_newline_is_stored(engine) {
@@ -168,18 +169,18 @@ engine_tests! {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["x-request-id"], "req-42");
 
-        let log = app.rejected_log();
-        assert_eq!(log.len(), 2, "{log:?}");
-        assert_eq!(log[0]["table"], "departments");
-        assert_eq!(log[0]["source"], "api");
-        assert_eq!(log[0]["request_id"], "req-42");
-        assert_eq!(log[0]["row"], 1);
-        assert_eq!(log[0]["code"], "invalid_integer");
-        assert_eq!(log[0]["field"], "department_id");
-        assert_eq!(log[0]["raw"], "abc,Bad id");
-        assert!(log[0]["message"].as_str().unwrap().contains("abc"));
-        assert!(log[0]["time"].as_str().unwrap().ends_with('Z'));
-        assert_eq!((log[1]["row"].as_u64(), log[1]["code"].as_str()), (Some(2), Some("duplicate_id")));
+        let rejects = app.rejects().await;
+        assert_eq!(rejects.len(), 2, "{rejects:?}");
+        let first = &rejects[0];
+        assert_eq!((first.table.as_str(), first.source), ("departments", RejectSource::Api));
+        assert_eq!(first.request_id.as_deref(), Some("req-42"));
+        assert_eq!((first.row, first.line, first.file_name.as_deref()), (Some(1), None, None));
+        assert_eq!((first.code, first.field.as_deref()), (RejectCode::InvalidInteger, Some("department_id")));
+        assert_eq!(first.raw, "abc,Bad id");
+        assert!(first.message.contains("abc"));
+        assert!(first.created_at.ends_with('Z'));
+        assert_eq!((rejects[1].row, rejects[1].code), (Some(2), RejectCode::DuplicateId));
+        assert!(rejects[0].reject_id < rejects[1].reject_id);
     }
 
     async fn a_resent_batch_stores_nothing_twice(engine) {
@@ -226,7 +227,7 @@ engine_tests! {
         }).sum();
         assert_eq!(inserted, 300);
         assert_eq!(app.counts().await.1, 300);
-        assert_eq!(app.rejected_log().len(), 5 * 300);
+        assert_eq!(app.rejects().await.len(), 5 * 300);
     }
 
     async fn a_batch_of_1000_rows_is_accepted_and_1001_refused_whole(engine) {
@@ -269,7 +270,7 @@ engine_tests! {
             assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
         }
         assert_eq!(app.counts().await, (0, 0, 0));
-        assert!(app.rejected_log().is_empty());
+        assert!(app.rejects().await.is_empty());
     }
 
     async fn writes_without_the_right_token_are_refused_before_the_body_is_read(engine) {

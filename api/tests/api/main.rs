@@ -8,6 +8,7 @@ mod historical;
 mod ingest;
 mod outage;
 mod reads;
+mod rejects;
 mod reports;
 mod restore_races;
 

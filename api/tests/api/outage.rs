@@ -5,7 +5,8 @@
 //!
 //! SQLite is embedded in the process: it cannot be "down" apart from it.
 
-use serde_json::{Value, json};
+use api::domain::RejectCode;
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -140,7 +141,7 @@ async fn a_database_down_at_start_is_waited_for_then_the_data_loads() {
         (200, Some(1)),
         "{body}"
     );
-    assert!(app.rejected_log().is_empty());
+    assert!(app.rejects().await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,7 +184,7 @@ async fn the_database_going_away_mid_run_gives_503_and_the_service_recovers() {
         "{body}"
     );
     assert_eq!(app.counts().await, (3, 3, 200));
-    let log = app.rejected_log();
-    assert_eq!(log.len(), 100);
-    assert!(log.iter().all(|line| line["code"] == json!("duplicate_id")));
+    let rejects = app.rejects().await;
+    assert_eq!(rejects.len(), 100);
+    assert!(rejects.iter().all(|r| r.code == RejectCode::DuplicateId));
 }

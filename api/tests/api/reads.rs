@@ -132,6 +132,7 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
             "health",
             "insert_rows",
             "list_backups",
+            "list_rejects",
             "list_rows",
             "list_tables",
             "ready",
@@ -179,6 +180,7 @@ async fn reads_need_the_token_when_so_configured() {
     };
 
     assert_eq!(get("/api/v1/tables", None).await.unwrap().status(), 401);
+    assert_eq!(get("/api/v1/rejects", None).await.unwrap().status(), 401);
     assert_eq!(
         get("/api/v1/tables/jobs/rows/1", Some("wrong"))
             .await

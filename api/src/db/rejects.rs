@@ -1,0 +1,153 @@
+//! The `rejects` table: every rejected row, written in its batch's own
+//! transaction, read back in keyset pages.
+
+use crate::domain::{RejectCode, Table};
+use crate::wire::{RejectRecord, RejectSource};
+use sqlx::{Any, AnyConnection, QueryBuilder};
+
+/// Where a batch came from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// A REST request, with its request id.
+    Request { request_id: &'a str },
+    /// A historical CSV file, with its SHA-256.
+    File { name: &'a str, sha256: &'a str },
+}
+
+/// One rejected row to record.
+#[derive(Clone, Copy, Debug)]
+pub struct NewReject<'a> {
+    /// 0-based index in a request, or 1-based line in a file.
+    pub position: u64,
+    pub id: Option<i64>,
+    pub field: Option<&'a str>,
+    pub code: RejectCode,
+    pub message: &'a str,
+    /// The row as received, already cut to size.
+    pub raw: &'a str,
+}
+
+/// Rows per INSERT: 14 parameters each stays well under every engine's
+/// limit on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Records `rejects` of one batch of `table` from `source`, on the caller's
+/// transaction.
+pub async fn record_rejects(
+    conn: &mut AnyConnection,
+    table: Table,
+    source: Source<'_>,
+    rejects: &[NewReject<'_>],
+    now: &str,
+) -> sqlx::Result<()> {
+    let (source_name, request_id, file_name, file_sha256) = match source {
+        Source::Request { request_id } => ("api", Some(request_id), None, None),
+        Source::File { name, sha256 } => ("file", None, Some(name), Some(sha256)),
+    };
+    for chunk in rejects.chunks(ROWS_PER_INSERT) {
+        let mut query = QueryBuilder::<Any>::new(
+            "INSERT INTO rejects (table_name, source, request_id, file_name, file_sha256, line, \
+             batch_row, row_id, field, code, message, raw, created_at) ",
+        );
+        query.push_values(chunk, |mut row, reject| {
+            let position = i64::try_from(reject.position).unwrap_or(i64::MAX);
+            let (line, batch_row) = match source {
+                Source::Request { .. } => (None, Some(position)),
+                Source::File { .. } => (Some(position), None),
+            };
+            row.push_bind(table.name())
+                .push_bind(source_name)
+                .push_bind(request_id)
+                .push_bind(file_name)
+                .push_bind(file_sha256)
+                .push_bind(line)
+                .push_bind(batch_row)
+                .push_bind(reject.id)
+                .push_bind(reject.field)
+                .push_bind(reject.code.as_str())
+                .push_bind(reject.message)
+                .push_bind(reject.raw)
+                .push_bind(now);
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredReject {
+    reject_id: i64,
+    table_name: String,
+    source: String,
+    request_id: Option<String>,
+    file_name: Option<String>,
+    file_sha256: Option<String>,
+    line: Option<i64>,
+    batch_row: Option<i64>,
+    row_id: Option<i64>,
+    field: Option<String>,
+    code: String,
+    message: String,
+    raw: String,
+    created_at: String,
+}
+
+impl StoredReject {
+    fn into_record(self) -> sqlx::Result<RejectRecord> {
+        let decode = |what: &str, value: &str| {
+            sqlx::Error::Decode(format!("rejects.{what} holds {value:?}").into())
+        };
+        let source = match self.source.as_str() {
+            "api" => RejectSource::Api,
+            "file" => RejectSource::File,
+            other => return Err(decode("source", other)),
+        };
+        let code = self
+            .code
+            .parse::<RejectCode>()
+            .map_err(|_| decode("code", &self.code))?;
+        Ok(RejectRecord {
+            reject_id: self.reject_id,
+            table: self.table_name,
+            source,
+            request_id: self.request_id,
+            file_name: self.file_name,
+            file_sha256: self.file_sha256,
+            line: self.line,
+            row: self.batch_row,
+            id: self.row_id,
+            field: self.field,
+            code,
+            message: self.message,
+            raw: self.raw,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// Up to `limit` rejects after `after_id`, oldest first, of `table` and
+/// `source` when given.
+pub async fn page_rejects(
+    conn: &mut AnyConnection,
+    table: Option<Table>,
+    source: Option<RejectSource>,
+    after_id: i64,
+    limit: u32,
+) -> sqlx::Result<Vec<RejectRecord>> {
+    let mut query = QueryBuilder::<Any>::new(
+        "SELECT reject_id, table_name, source, request_id, file_name, file_sha256, line, \
+         batch_row, row_id, field, code, message, raw, created_at FROM rejects WHERE reject_id > ",
+    );
+    query.push_bind(after_id);
+    if let Some(table) = table {
+        query.push(" AND table_name = ").push_bind(table.name());
+    }
+    if let Some(source) = source {
+        query.push(" AND source = ").push_bind(source.as_str());
+    }
+    query
+        .push(" ORDER BY reject_id LIMIT ")
+        .push_bind(i64::from(limit));
+    let rows: Vec<StoredReject> = query.build_query_as().fetch_all(conn).await?;
+    rows.into_iter().map(StoredReject::into_record).collect()
+}
