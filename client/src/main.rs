@@ -88,6 +88,21 @@ enum Command {
     Req1(ReportArgs),
     /// Report req2: departments that hired more than the mean.
     Req2(ReportArgs),
+    /// List the rows the service did not store, with their reasons.
+    ///
+    /// With --format csv, only the raw rows, one per line, ready to fix and
+    /// send again with add-records.
+    Rejects {
+        /// Only this table's rejects.
+        #[arg(long)]
+        table: Option<Table>,
+        /// Only rejects from requests (api) or historical files (file).
+        #[arg(long, value_enum)]
+        source: Option<commands::rejects::Source>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Print one row.
     Get { table: Table, id: i64 },
     /// List the tables with their row counts.
@@ -173,6 +188,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Req2(args) => report(&api, Report::Req2, &args, cli.format).await?,
         Command::Get { table, id } => {
             commands::rows::get(&api, table, id, cli.format.data()?).await?
+        }
+        Command::Rejects {
+            table,
+            source,
+            output,
+        } => {
+            let format = cli.format.data()?;
+            commands::rejects::run(&api, table, source, format, output.as_deref()).await?
         }
         Command::Tables => commands::rows::tables(&api, cli.format.data()?).await?,
         Command::Health => commands::rows::health(&api, cli.format.data()?).await?,

@@ -1,6 +1,6 @@
 //! The API's answers as this client reads them: one type per response shape
-//! (the server's are in `api/src/routes/`, `api/src/model.rs`,
-//! `api/src/backup/mod.rs` and `api/src/reports/shape.rs`). A field the
+//! (the server's are in `api/src/wire.rs` and
+//! `api/src/reports/shape.rs`). A field the
 //! server renamed or retyped fails the command with the endpoint's name
 //! instead of reading as a default. Each type serializes back to the same
 //! JSON for `--format json`.
@@ -159,4 +159,37 @@ pub struct Req2Row {
     pub id: i32,
     pub department: String,
     pub hired: i64,
+}
+
+/// `GET /api/v1/rejects`: a page of rejected rows, oldest first.
+#[derive(Debug, Deserialize)]
+pub struct RejectPage {
+    pub rejects: Vec<Reject>,
+    pub next_after_id: Option<i64>,
+}
+
+/// One rejected row and why.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Reject {
+    pub reject_id: i64,
+    pub table: String,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub code: String,
+    pub message: String,
+    pub raw: String,
+    pub created_at: String,
 }

@@ -4,6 +4,7 @@
 mod failures;
 mod formats;
 mod records;
+mod rejects;
 mod reports_and_backups;
 
 use assert_cmd::Command;

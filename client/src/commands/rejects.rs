@@ -1,0 +1,113 @@
+//! `rejects`: the rows the service did not store, with their reasons,
+//! fetched a page at a time and written as they come (memory stays at one
+//! page whatever the number of rejects).
+
+use crate::api::Api;
+use crate::output::{self, DataFormat};
+use crate::table::Table;
+use crate::wire::{Reject, RejectPage};
+use anyhow::Context;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// Where the rejected rows came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    /// REST requests.
+    Api,
+    /// Historical files.
+    File,
+}
+
+/// Writes every reject of `table` and `source` (all when `None`), oldest
+/// first, to `output` or standard output. CSV is the raw rows alone, one per
+/// line and untouched, ready to fix and send again with `add-records`.
+pub async fn run(
+    api: &Api,
+    table: Option<Table>,
+    source: Option<Source>,
+    format: DataFormat,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut filters = String::new();
+    if let Some(table) = table {
+        filters.push_str(&format!("&table={table}"));
+    }
+    if let Some(source) = source {
+        let name = match source {
+            Source::Api => "api",
+            Source::File => "file",
+        };
+        filters.push_str(&format!("&source={name}"));
+    }
+    if format == DataFormat::Json {
+        write!(out, "[")?;
+    }
+    let mut after_id = 0;
+    let mut written = 0u64;
+    loop {
+        let path = format!("/api/v1/rejects?limit=1000&after_id={after_id}{filters}");
+        let page: RejectPage = api.get(&path).await?;
+        match format {
+            DataFormat::Csv => {
+                for reject in &page.rejects {
+                    writeln!(out, "{}", reject.raw)?;
+                }
+            }
+            DataFormat::Json => {
+                for (i, reject) in page.rejects.iter().enumerate() {
+                    let first = written == 0 && i == 0;
+                    let separator = if first { "\n  " } else { ",\n  " };
+                    write!(out, "{separator}{}", serde_json::to_string(reject)?)?;
+                }
+            }
+            DataFormat::Table if !page.rejects.is_empty() => {
+                writeln!(out, "{}", human(&page.rejects))?;
+            }
+            DataFormat::Table => {}
+        }
+        written += page.rejects.len() as u64;
+        match page.next_after_id {
+            Some(next) => after_id = next,
+            None => break,
+        }
+    }
+    if format == DataFormat::Json {
+        writeln!(out, "{}]", if written == 0 { "" } else { "\n" })?;
+    }
+    out.flush()?;
+    if written == 0 && format == DataFormat::Table {
+        eprintln!("no rejects recorded");
+    }
+    Ok(())
+}
+
+/// One aligned table of a page: where each row came from and why it was
+/// not stored.
+fn human(rejects: &[Reject]) -> String {
+    let rows = rejects
+        .iter()
+        .map(|r| {
+            let origin = match (&r.file_name, r.line, &r.request_id, r.row) {
+                (Some(file), Some(line), _, _) => format!("{file}:{line}"),
+                (_, _, Some(request), Some(row)) => format!("request {request}, row {row}"),
+                _ => r.source.clone(),
+            };
+            vec![
+                r.reject_id.to_string(),
+                r.table.clone(),
+                origin,
+                r.code.clone(),
+                r.message.clone(),
+            ]
+        })
+        .collect();
+    output::table(&["reject", "table", "from", "code", "message"], rows)
+}
