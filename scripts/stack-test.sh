@@ -111,7 +111,7 @@ echo "$before"
 compose cp "$out/new_hires.csv" api:/shared/incoming/employees.csv
 added=$(client add-records employees)
 echo "$added"
-expect_line "$added" '^employees: 1506 rows read, 1500 inserted, 6 rejected$' "add-records"
+expect_line "$added" '^employees: 1506 rows read, 1500 inserted, 0 already stored, 6 rejected$' "add-records"
 compose cp api:/shared/incoming/employees.csv.rejects.jsonl "$out/rejects.jsonl"
 codes=$("$python" -c 'import json, sys; print(" ".join(sorted(json.loads(l)["code"] for l in open(sys.argv[1]))))' "$out/rejects.jsonl")
 [[ $codes == "duplicate_id invalid_datetime missing_field out_of_range unknown_department wrong_field_count" ]] ||

@@ -72,6 +72,9 @@ pub struct IngestResult {
     /// Rows in the request.
     pub received: u64,
     pub inserted: u64,
+    /// Rows whose id was stored already with the very same values (a batch
+    /// sent again): not stored twice, not rejected.
+    pub already_stored: u64,
     pub rejected: u64,
     /// One entry per rejected row, in batch order.
     pub errors: Vec<RowError>,

@@ -38,6 +38,8 @@ pub struct IngestResult {
     /// Rows in the request.
     pub received: u64,
     pub inserted: u64,
+    /// Rows stored already with the same values (a batch sent again).
+    pub already_stored: u64,
     pub rejected: u64,
     /// One entry per rejected row, in batch order.
     pub errors: Vec<RowError>,

@@ -8,6 +8,7 @@ use sqlx::AnyConnection;
 pub struct LoadRecord {
     pub rows_read: i64,
     pub inserted: i64,
+    pub already_stored: i64,
     pub rejected: i64,
     pub completed_at: Option<String>,
 }
@@ -18,7 +19,7 @@ pub async fn load_record(
     sha256: &str,
 ) -> sqlx::Result<Option<LoadRecord>> {
     sqlx::query_as(
-        "SELECT rows_read, inserted, rejected, completed_at FROM historical_loads \
+        "SELECT rows_read, inserted, already_stored, rejected, completed_at FROM historical_loads \
          WHERE table_name = ? AND sha256 = ?",
     )
     .bind(table.name())
@@ -48,22 +49,33 @@ pub async fn start_load(
     Ok(())
 }
 
+/// How far a load got with one more batch.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Records the file has yielded up to and including the batch.
+    pub rows_read: i64,
+    /// The batch's counts.
+    pub inserted: i64,
+    pub already_stored: i64,
+    pub rejected: i64,
+}
+
 /// Records, in the same transaction as the rows, how far the load got.
 pub async fn record_progress(
     conn: &mut AnyConnection,
     table: Table,
     sha256: &str,
-    rows_read: i64,
-    inserted: i64,
-    rejected: i64,
+    progress: Progress,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE historical_loads SET rows_read = ?, inserted = inserted + ?, \
-         rejected = rejected + ? WHERE table_name = ? AND sha256 = ?",
+         already_stored = already_stored + ?, rejected = rejected + ? \
+         WHERE table_name = ? AND sha256 = ?",
     )
-    .bind(rows_read)
-    .bind(inserted)
-    .bind(rejected)
+    .bind(progress.rows_read)
+    .bind(progress.inserted)
+    .bind(progress.already_stored)
+    .bind(progress.rejected)
     .bind(table.name())
     .bind(sha256)
     .execute(conn)

@@ -10,10 +10,12 @@ mod reports;
 mod rows;
 mod staging;
 
-pub use loads::{LoadRecord, finish_load, load_record, record_progress, start_load};
+pub use loads::{LoadRecord, Progress, finish_load, load_record, record_progress, start_load};
 pub use rejects::{NewReject, Source, page_rejects, record_rejects};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
-pub use rows::{count_rows, existing_ids, get_row, insert_rows, page_rows, send_all_rows};
+pub use rows::{
+    count_rows, existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows,
+};
 pub use staging::{
     broken_reference, create_staging, drop_staging, index_staging, insert_staging, swap_in_staging,
 };

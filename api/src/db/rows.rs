@@ -4,7 +4,7 @@ use crate::wire::{DepartmentRecord, EmployeeRecord, JobRecord, Record};
 use futures::stream::StreamExt;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{Any, AnyConnection, Connection, FromRow, QueryBuilder};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 
 // Batch statements come in a few fixed shapes so that they stay in each
@@ -36,6 +36,36 @@ pub async fn existing_ids(
     query.push(")");
     let found: Vec<i32> = query.build_query_scalar().fetch_all(conn).await?;
     Ok(found.into_iter().collect())
+}
+
+/// The stored rows of `table` among `ids`, by id.
+pub async fn stored_rows(
+    conn: &mut AnyConnection,
+    table: Table,
+    ids: &[i32],
+) -> sqlx::Result<HashMap<i32, Record>> {
+    let Some(&first) = ids.first() else {
+        return Ok(HashMap::new());
+    };
+    // Padded to a power of two, as in `existing_ids`.
+    let padded = ids.len().next_power_of_two();
+    let id = table.id_column();
+    let mut query = QueryBuilder::<Any>::new(format!(
+        "SELECT {} FROM {table} WHERE {id} IN (",
+        table.columns().join(", ")
+    ));
+    let mut list = query.separated(", ");
+    for value in ids
+        .iter()
+        .chain(std::iter::repeat_n(&first, padded - ids.len()))
+    {
+        list.push_bind(*value);
+    }
+    query.push(")");
+    let rows = query.build().fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| decode(table, row).map(|record| (record.id(), record)))
+        .collect()
 }
 
 /// Inserts validated rows of one table with multi-row statements: one for a

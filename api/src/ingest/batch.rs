@@ -1,6 +1,7 @@
 use super::Candidate;
 use crate::db::{self, NewReject};
 use crate::domain::{FieldError, RejectCode, Row, Table};
+use crate::wire::Record;
 use sqlx::{AnyConnection, Connection};
 use std::collections::{HashMap, HashSet};
 
@@ -52,6 +53,9 @@ fn cut_to_size(mut raw: String) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchOutcome {
     pub inserted: u64,
+    /// Rows whose id is stored already with the very same values (a batch
+    /// sent again): neither inserted nor rejected.
+    pub already_stored: u64,
     /// In batch order.
     pub rejections: Vec<Rejection>,
 }
@@ -59,7 +63,9 @@ pub struct BatchOutcome {
 /// Checks the candidates against the database and inserts those that pass,
 /// on the caller's transaction. A row is rejected when it breaks the
 /// dictionary, references a missing department or job, or reuses an id
-/// stored already or earlier in the batch (the first row to pass wins).
+/// stored already with other values or earlier in the batch (the first row
+/// to pass wins). A row stored already with the same values is counted as
+/// `already_stored`.
 pub async fn check_and_insert(
     conn: &mut AnyConnection,
     table: Table,
@@ -138,6 +144,7 @@ pub async fn check_and_insert(
         false
     });
 
+    let mut already_stored = 0;
     // Most batches carry only new ids: insert them straight away, and look
     // the ids up only when the engine refuses one (the savepoint undoes
     // what the refused insert had stored). Measured on MariaDB, this saves
@@ -149,13 +156,21 @@ pub async fn check_and_insert(
         Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
             attempt.rollback().await?;
             let ids: Vec<i32> = passing.iter().map(|(_, row)| row.id().get()).collect();
-            let stored = db::existing_ids(conn, table, &ids).await?;
+            let stored = db::stored_rows(conn, table, &ids).await?;
             passing.retain(|(candidate, row)| {
                 let id = row.id().get();
-                if !stored.contains(&id) {
+                let Some(record) = stored.get(&id) else {
                     return true;
+                };
+                // The same row sent again (a retry): nothing to do, nothing wrong.
+                if same_values(row, record) {
+                    already_stored += 1;
+                    return false;
                 }
-                let message = format!("{} {id} already exists in {table}", table.id_column());
+                let message = format!(
+                    "{} {id} already exists in {table} with other values",
+                    table.id_column()
+                );
                 reject(
                     candidate,
                     FieldError::new(RejectCode::DuplicateId, Some(table.id_column()), message),
@@ -171,8 +186,27 @@ pub async fn check_and_insert(
     rejections.sort_by_key(|r| r.position);
     Ok(BatchOutcome {
         inserted,
+        already_stored,
         rejections,
     })
+}
+
+/// Whether `row` holds exactly the values stored as `record`.
+fn same_values(row: &Row, record: &Record) -> bool {
+    match (row, record) {
+        (Row::Department(d), Record::Department(r)) => {
+            d.id.get() == r.department_id && d.name.as_str() == r.department_name
+        }
+        (Row::Job(j), Record::Job(r)) => j.id.get() == r.job_id && j.name.as_str() == r.job_name,
+        (Row::Employee(e), Record::Employee(r)) => {
+            e.id.get() == r.employee_id
+                && e.name.as_str() == r.employee_name
+                && e.hiring_date.to_db_string() == r.hiring_date
+                && e.department_id.get() == r.department_id
+                && e.job_id.get() == r.job_id
+        }
+        _ => false,
+    }
 }
 
 fn department_of(row: &Row) -> i32 {

@@ -18,6 +18,7 @@ pub struct LoadSummary {
     pub table: Table,
     pub rows_read: i64,
     pub inserted: i64,
+    pub already_stored: i64,
     pub rejected: i64,
     /// False when the file had been loaded completely before this start.
     pub loaded_now: bool,
@@ -66,6 +67,7 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
                 table,
                 rows_read: done.rows_read,
                 inserted: done.inserted,
+                already_stored: done.already_stored,
                 rejected: done.rejected,
                 loaded_now: false,
             });
@@ -108,6 +110,7 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
     tracing::info!(
         rows = done.rows_read,
         inserted = done.inserted,
+        already_stored = done.already_stored,
         rejected = done.rejected,
         "historical load complete"
     );
@@ -115,6 +118,7 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
         table,
         rows_read: done.rows_read,
         inserted: done.inserted,
+        already_stored: done.already_stored,
         rejected: done.rejected,
         loaded_now: true,
     })

@@ -75,17 +75,13 @@ pub(crate) async fn commit_batch(
             .await
             .context("cannot record the batch's rejects")?;
         if let Some(file) = &progress {
-            let rejected = outcome.rejections.len() as i64;
-            let inserted = outcome.inserted as i64;
-            db::record_progress(
-                &mut tx,
-                table,
-                file.sha256,
-                file.rows_read,
-                inserted,
-                rejected,
-            )
-            .await?;
+            let counts = db::Progress {
+                rows_read: file.rows_read,
+                inserted: outcome.inserted as i64,
+                already_stored: outcome.already_stored as i64,
+                rejected: outcome.rejections.len() as i64,
+            };
+            db::record_progress(&mut tx, table, file.sha256, counts).await?;
         }
         tx.commit().await.context("cannot commit the batch")?;
         return Ok(outcome);

@@ -46,9 +46,11 @@ impl TablesApi {
     /// Send a JSON array of objects (keys are the table's columns) or a
     /// headerless `text/csv` body. Each row is validated against the data
     /// dictionary: rows that pass are stored, the others are reported in
-    /// `errors` by their 0-based index and appended to the reject log. A row
-    /// whose id is stored already is rejected as `duplicate_id`, so a batch
-    /// sent twice stores nothing twice.
+    /// `errors` by their 0-based index and recorded in the rejects (see
+    /// `GET /api/v1/rejects`). A row whose id is stored already with the
+    /// same values counts as `already_stored` (a batch sent twice stores
+    /// nothing twice and reports nothing wrong); with other values it is
+    /// rejected as `duplicate_id`.
     #[oai(
         path = "/api/v1/tables/:table/rows",
         method = "post",
@@ -80,6 +82,7 @@ impl TablesApi {
             %table,
             received = candidates.len(),
             inserted = stored.inserted,
+            already_stored = stored.already_stored,
             rejected = stored.rejections.len(),
             "batch stored"
         );
@@ -87,6 +90,7 @@ impl TablesApi {
             table: table.name().to_owned(),
             received: candidates.len() as u64,
             inserted: stored.inserted,
+            already_stored: stored.already_stored,
             rejected: stored.rejections.len() as u64,
             errors: stored
                 .rejections

@@ -30,7 +30,7 @@ engine_tests! {
         let (status, body) = app.post_json("employees", &batch).await;
 
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body, json!({"table": "employees", "received": 2, "inserted": 2, "rejected": 0, "errors": []}));
+        assert_eq!(body, json!({"table": "employees", "received": 2, "inserted": 2, "already_stored": 0, "rejected": 0, "errors": []}));
         let (status, row) = app.get("/api/v1/tables/employees/rows/2").await;
         assert_eq!(status, 200);
         assert_eq!(row, employee(2, "Bo", "2021-04-01T01:30:00Z", 2, 3));
@@ -183,18 +183,42 @@ engine_tests! {
         assert!(rejects[0].reject_id < rejects[1].reject_id);
     }
 
-    async fn a_resent_batch_stores_nothing_twice(engine) {
+    async fn a_resent_batch_stores_nothing_twice_and_reports_nothing_wrong(engine) {
         let app = spawn_app(engine).await;
-        let batch = "1,Dev\n2,Ops\n";
+        let batch = "1,Dev\n2,Ops\n3,\n";
 
-        let (_, first) = app.post_csv("jobs", batch).await;
-        let (status, second) = app.post_csv("jobs", batch).await;
+        let first = app.ingest_csv("jobs", batch).await.ok();
+        let second = app.ingest_csv("jobs", batch).await.ok();
 
-        assert_eq!(first["inserted"], 2);
-        assert_eq!(status, 200);
-        assert_eq!((second["inserted"].as_u64(), second["rejected"].as_u64()), (Some(0), Some(2)));
-        assert_eq!(codes(&second), [(0, "duplicate_id".to_owned()), (1, "duplicate_id".to_owned())]);
+        assert_eq!((first.inserted, first.already_stored, first.rejected), (2, 0, 1));
+        assert_eq!((second.inserted, second.already_stored, second.rejected), (0, 2, 1));
+        assert_eq!(second.errors[0].code, RejectCode::MissingField);
         assert_eq!(app.counts().await.1, 2);
+        // Only the bad row is on record, once per time it was sent.
+        let codes: Vec<RejectCode> = app.rejects().await.iter().map(|r| r.code).collect();
+        assert_eq!(codes, [RejectCode::MissingField, RejectCode::MissingField]);
+    }
+
+    async fn a_stored_id_sent_with_other_values_is_a_duplicate(engine) {
+        let app = spawn_app(engine).await;
+        app.seed_references().await;
+        let ana = employee(1, "Ana", "2021-01-05T10:00:00Z", 1, 1);
+        app.ingest_json("employees", &json!([ana])).await.ok();
+        let cases = [
+            employee(1, "Ana B", "2021-01-05T10:00:00Z", 1, 1),
+            employee(1, "Ana", "2021-01-05T10:00:01Z", 1, 1),
+            employee(1, "Ana", "2021-01-05T10:00:00Z", 2, 1),
+            employee(1, "Ana", "2021-01-05T10:00:00Z", 1, 2),
+        ];
+        for case in cases {
+            let answer = app.ingest_json("employees", &json!([case])).await.ok();
+            assert_eq!((answer.already_stored, answer.rejected), (0, 1), "{case}");
+            assert_eq!(answer.errors[0].code, RejectCode::DuplicateId, "{case}");
+        }
+        // The same instant written in another zone is the same value.
+        let same = employee(1, "Ana", "2021-01-05T12:00:00+02:00", 1, 1);
+        let answer = app.ingest_json("employees", &json!([same])).await.ok();
+        assert_eq!((answer.inserted, answer.already_stored, answer.rejected), (0, 1, 0));
     }
 
     async fn a_batch_mixing_stored_and_new_ids_stores_exactly_the_new_ones(engine) {
@@ -209,6 +233,7 @@ engine_tests! {
         assert_eq!(status, 200, "{body}");
         assert_eq!((body["inserted"].as_u64(), body["rejected"].as_u64()), (Some(998), Some(1)));
         assert_eq!(codes(&body), [(998, "duplicate_id".to_owned())]);
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("other values"), "{body}");
         assert_eq!(app.counts().await.1, 999);
         let row = app.row("jobs", 999).await.ok();
         assert_eq!(row, Record::Job(JobRecord { job_id: 999, job_name: "Stored".into() }));
@@ -226,8 +251,10 @@ engine_tests! {
             body["inserted"].as_u64().unwrap()
         }).sum();
         assert_eq!(inserted, 300);
+        let already: u64 = results.iter().map(|(_, body)| body["already_stored"].as_u64().unwrap()).sum();
+        assert_eq!(already, 5 * 300);
         assert_eq!(app.counts().await.1, 300);
-        assert_eq!(app.rejects().await.len(), 5 * 300);
+        assert!(app.rejects().await.is_empty());
     }
 
     async fn a_batch_of_1000_rows_is_accepted_and_1001_refused_whole(engine) {

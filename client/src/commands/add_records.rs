@@ -22,6 +22,8 @@ pub struct Summary {
     pub table: Table,
     pub read: u64,
     pub inserted: u64,
+    /// Rows stored already with the same values (a resend): nothing wrong.
+    pub already_stored: u64,
     pub rejected: u64,
     /// Where the rejected rows were written; none when there were none.
     pub rejects_file: Option<PathBuf>,
@@ -30,8 +32,8 @@ pub struct Summary {
 impl Printable for Summary {
     fn human(&self) -> String {
         let mut text = format!(
-            "{}: {} rows read, {} inserted, {} rejected",
-            self.table, self.read, self.inserted, self.rejected
+            "{}: {} rows read, {} inserted, {} already stored, {} rejected",
+            self.table, self.read, self.inserted, self.already_stored, self.rejected
         );
         if let Some(file) = &self.rejects_file {
             text += &format!("\nrejected rows and their reasons: {}", file.display());
@@ -40,11 +42,19 @@ impl Printable for Summary {
     }
 
     fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
-        let header = vec!["table", "read", "inserted", "rejected", "rejects_file"];
+        let header = vec![
+            "table",
+            "read",
+            "inserted",
+            "already_stored",
+            "rejected",
+            "rejects_file",
+        ];
         let row = vec![
             self.table.to_string(),
             self.read.to_string(),
             self.inserted.to_string(),
+            self.already_stored.to_string(),
             self.rejected.to_string(),
             self.rejects_file
                 .as_ref()
@@ -102,6 +112,7 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         table: options.table,
         read: 0,
         inserted: 0,
+        already_stored: 0,
         rejected: 0,
         rejects_file: None,
     };
@@ -139,6 +150,7 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
             number += 1;
             let result = send(api, options.table, &batch, &progress).await?;
             summary.inserted += result.inserted;
+            summary.already_stored += result.already_stored;
             summary.rejected += result.rejected;
             for error in &result.errors {
                 // `send` checked that every index is within the batch.
@@ -155,9 +167,10 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
             }
             if plain_lines {
                 eprintln!(
-                    "batch {number}: {} rows, {} inserted, {} rejected",
+                    "batch {number}: {} rows, {} inserted, {} already stored, {} rejected",
                     batch.len(),
                     result.inserted,
+                    result.already_stored,
                     result.rejected
                 );
             }
@@ -207,14 +220,15 @@ async fn send(
     let sent = batch.len() as u64;
     let adds_up = result.received == sent
         && result.rejected == result.errors.len() as u64
-        && result.inserted + result.rejected == sent
+        && result.inserted + result.already_stored + result.rejected == sent
         && result.errors.iter().all(|e| e.row < sent);
     if !adds_up {
         anyhow::bail!(
             "the API's answer to POST {path} does not add up: {sent} rows sent, {} received, \
-             {} inserted, {} rejected, {} errors listed",
+             {} inserted, {} already stored, {} rejected, {} errors listed",
             result.received,
             result.inserted,
+            result.already_stored,
             result.rejected,
             result.errors.len()
         );

@@ -161,7 +161,7 @@ fn an_add_records_answer_that_does_not_add_up_fails() {
     // One row sent; the answer accounts for two.
     let url = fake_api(
         200,
-        r#"{"table":"jobs","received":2,"inserted":2,"rejected":0,"errors":[]}"#,
+        r#"{"table":"jobs","received":2,"inserted":2,"already_stored":0,"rejected":0,"errors":[]}"#,
     );
     let dir = tempfile::tempdir().unwrap();
     client()

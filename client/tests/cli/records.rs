@@ -39,7 +39,7 @@ fn sends_2500_rows(engine: Engine) {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "employees: 2500 rows read, 2480 inserted, 20 rejected",
+            "employees: 2500 rows read, 2480 inserted, 0 already stored, 20 rejected",
         ))
         .stderr(predicate::str::contains("batch 3: 500 rows"));
 
@@ -63,7 +63,9 @@ fn sends_2500_rows(engine: Engine) {
         .arg(&file)
         .assert()
         .success()
-        .stdout(predicate::str::contains("0 inserted, 2500 rejected"));
+        .stdout(predicate::str::contains(
+            "0 inserted, 2480 already stored, 20 rejected",
+        ));
     assert_eq!(server.api_json("/api/v1/tables")["tables"][2]["rows"], 2480);
 }
 
@@ -90,7 +92,9 @@ fn add_records_reads_the_shared_incoming_folder_and_standard_input() {
         .current_dir(server.shared_dir())
         .assert()
         .success()
-        .stdout(predicate::str::contains("2 inserted, 0 rejected"));
+        .stdout(predicate::str::contains(
+            "2 inserted, 0 already stored, 0 rejected",
+        ));
     assert_eq!(
         server.api_json("/api/v1/tables/jobs/rows/4")["job_name"],
         "Ops, Night"
@@ -122,7 +126,9 @@ fn add_records_retries_while_the_api_is_not_up_yet() {
         .join()
         .unwrap()
         .success()
-        .stdout(predicate::str::contains("2 inserted, 0 rejected"))
+        .stdout(predicate::str::contains(
+            "2 inserted, 0 already stored, 0 rejected",
+        ))
         .stderr(predicate::str::contains("retrying"));
     assert_eq!(server.api_json("/api/v1/tables")["tables"][1]["rows"], 2);
 }

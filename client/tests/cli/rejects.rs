@@ -17,7 +17,9 @@ fn rejects_list_why_and_give_back_the_raw_rows_to_fix_and_resend() {
         .current_dir(server.shared_dir())
         .assert()
         .success()
-        .stdout(predicate::str::contains("1 inserted, 2 rejected"));
+        .stdout(predicate::str::contains(
+            "1 inserted, 0 already stored, 2 rejected",
+        ));
 
     // The raw rows, untouched, ready to fix and send again.
     server
