@@ -76,34 +76,56 @@ pub fn token_path(shared_dir: &Path) -> PathBuf {
 }
 
 /// Reads the token file, or creates it (mode 0600) with a random token.
+///
+/// Several API processes may start at once on one shared folder: the token
+/// is written whole to a file of this process's own, then linked under the
+/// final name, which never replaces an existing file. The process that
+/// loses the race reads the winner's token, never a half-written one.
 pub fn load_or_create_token(path: &Path) -> anyhow::Result<String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),
-        Ok(_) => anyhow::bail!(
-            "the token file {} is empty; delete it to make a new one",
-            path.display()
-        ),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    if let Some(token) = read_token(path)? {
+        return Ok(token);
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot restrict {}", dir.display()))?;
-    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict {}", dir.display()))?;
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|err| anyhow::anyhow!("no randomness for a token: {err}"))?;
     let token = hex::encode(bytes);
+    let mut unique = [0u8; 8];
+    getrandom::fill(&mut unique).map_err(|err| anyhow::anyhow!("no randomness: {err}"))?;
+    let temp = dir.join(format!(".api-token.{}.tmp", hex::encode(unique)));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+        .open(&temp)
+        .with_context(|| format!("cannot create {}", temp.display()))?;
     writeln!(file, "{token}")?;
     file.sync_all()?;
-    Ok(token)
+    let linked = std::fs::hard_link(&temp, path);
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(token),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => read_token(path)?
+            .with_context(|| format!("{} vanished while it was read", path.display())),
+        Err(err) => Err(err).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+/// The token in `path`, or `None` when there is no such file.
+fn read_token(path: &Path) -> anyhow::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
+        Ok(_) => anyhow::bail!(
+            "the token file {} is empty; delete it to make a new one",
+            path.display()
+        ),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +141,24 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_eq!(load_or_create_token(&path).unwrap(), first);
+    }
+
+    #[test]
+    fn processes_starting_together_all_get_the_one_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = token_path(dir.path());
+        let tokens: Vec<String> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| load_or_create_token(&path).unwrap()))
+                .collect();
+            starts
+                .into_iter()
+                .map(|start| start.join().unwrap())
+                .collect()
+        });
+        assert!(tokens.iter().all(|token| token == &tokens[0]), "{tokens:?}");
+        let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
+        assert_eq!(leftovers, 1, "temp files left behind");
     }
 
     #[test]

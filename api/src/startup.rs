@@ -143,8 +143,16 @@ async fn prepare_when_reachable(state: Arc<AppState>, data_dir: PathBuf) -> anyh
 async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
     state.readiness.set_status("applying database migrations");
     state.db.migrate().await?;
+    state.db.clear_abandoned_staging().await?;
     state.readiness.set_status("loading the historical files");
-    let loads = ingest::load_all(&state.db, data_dir).await?;
+    // One process loads; the others wait for it, then find every file loaded.
+    let turn = state
+        .db
+        .named_lock("hiring.historical_load", Duration::from_secs(3600))
+        .await?;
+    let loads = ingest::load_all(&state.db, data_dir).await;
+    turn.release().await;
+    let loads = loads?;
     if loads.iter().any(|load| load.loaded_now) {
         state
             .db

@@ -40,6 +40,10 @@ impl From<sqlx::Error> for RestoreError {
     }
 }
 
+/// How long a restore waits for another restore of the same table (on any
+/// API process) to finish.
+const RESTORE_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Restores `table` from the backup `name` (the newest when `None`): the
 /// file is checked, every record validated like an ingested row and loaded
 /// into a staging table, references are checked, and the staging table is
@@ -52,7 +56,7 @@ pub async fn restore_backup(
     table: Table,
     name: Option<&str>,
 ) -> Result<RestoreSummary, RestoreError> {
-    let _one_restore_at_a_time = db.restore_turn().await;
+    let _one_restore_at_a_time = db.restore_turn(table, RESTORE_WAIT).await?;
     let name = match name {
         Some(name) => name.to_owned(),
         None => {
@@ -125,9 +129,11 @@ pub async fn restore_backup(
         db::index_staging(&mut conn, db.engine(), table).await?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging indexed");
 
-        // No ingest between the reference check and the swap: an employee
-        // stored in between could point at a row the swap removes.
-        let _writer = db.exclusive_write_guard().await;
+        // No ingest between the reference check and the swap, in this
+        // process or any other: an employee stored in between could point
+        // at a row the swap removes.
+        let _writers = db.exclusive_write_guard().await;
+        let gate = db.hold_write_gate().await?;
         if let Some(problem) = db::broken_reference(&mut conn, table).await? {
             return Err(RestoreError::Invalid(format!(
                 "restoring {name} would break a reference: {problem}; restore the referenced tables first"
@@ -136,6 +142,7 @@ pub async fn restore_backup(
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "references checked");
         let previous_rows = db::count_rows(&mut conn, table).await?;
         db::swap_in_staging(&mut conn, db.engine(), table).await?;
+        gate.open().await;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging swapped in");
         Ok(RestoreSummary {
             backup: name.clone(),

@@ -4,12 +4,14 @@
 //! Queries stay in the subset SQLite and MySQL/MariaDB share; the few
 //! engine-specific statements sit in this module, next to each other.
 
+mod coordination;
 mod loads;
 mod rejects;
 mod reports;
 mod rows;
 mod staging;
 
+pub use coordination::{GateHold, NamedLock, pass_write_gate};
 pub use loads::{LoadRecord, Progress, finish_load, load_record, record_progress, start_load};
 pub use rejects::{NewReject, Source, page_rejects, record_rejects};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
@@ -20,6 +22,7 @@ pub use staging::{
     broken_reference, create_staging, drop_staging, index_staging, insert_staging, swap_in_staging,
 };
 
+use crate::domain::Table;
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -59,6 +62,9 @@ pub struct Db {
     /// SQLite: a read-only connection outside the pool for backups (see
     /// `send_all_rows`).
     sqlite_reader: Option<Arc<SqliteConnectOptions>>,
+    /// SQLite: the locked `<file>.lock` that makes this process the file's
+    /// only API process (see `claim_sqlite_file`).
+    _sqlite_owner: Option<Arc<std::fs::File>>,
 }
 
 impl Db {
@@ -75,9 +81,10 @@ impl Db {
             anyhow::bail!("DATABASE_URL must start with sqlite: or mysql:");
         };
         let url = url.replacen("mariadb:", "mysql:", 1);
-        if engine == Engine::Sqlite {
-            create_sqlite_parent(&url)?;
-        }
+        let sqlite_owner = match engine {
+            Engine::Sqlite => claim_sqlite_file(&url)?,
+            Engine::MySql => None,
+        };
         let options = AnyPoolOptions::new()
             .max_connections(if engine == Engine::Sqlite { 4 } else { 16 })
             .acquire_timeout(Duration::from_secs(10));
@@ -127,6 +134,7 @@ impl Db {
             writer_turns,
             restores: Arc::new(Mutex::new(())),
             sqlite_reader,
+            _sqlite_owner: sqlite_owner,
         })
     }
 
@@ -186,10 +194,38 @@ impl Db {
             .expect("the writers' semaphore is open")
     }
 
-    /// Waits until no other restore runs, and keeps it so until the guard
-    /// is dropped: two restores never stage or swap the same table at once.
-    pub async fn restore_turn(&self) -> MutexGuard<'_, ()> {
-        self.restores.lock().await
+    /// Waits until no other restore runs in this process, nor one of
+    /// `table` in any process on the database (a MySQL named lock), and
+    /// keeps it so until the turn is dropped: two restores never stage or
+    /// swap the same table at once. Gives up after `wait`.
+    pub async fn restore_turn(
+        &self,
+        table: Table,
+        wait: Duration,
+    ) -> anyhow::Result<RestoreTurn<'_>> {
+        let local = self.restores.lock().await;
+        let shared = self.named_lock(&restore_lock_name(table), wait).await?;
+        Ok(RestoreTurn {
+            _local: local,
+            _shared: shared,
+        })
+    }
+
+    /// Drops the staging tables that restores cut short (a killed process)
+    /// left behind, for each table that no restore works on now.
+    pub async fn clear_abandoned_staging(&self) -> anyhow::Result<()> {
+        for table in Table::ALL {
+            let Ok(turn) = self
+                .named_lock(&restore_lock_name(table), Duration::ZERO)
+                .await
+            else {
+                continue; // a restore of this table runs elsewhere
+            };
+            let mut conn = self.acquire().await?;
+            drop_staging(&mut conn, table).await?;
+            turn.release().await;
+        }
+        Ok(())
     }
 
     pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Any>> {
@@ -217,6 +253,16 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The turn of one restore: see [`Db::restore_turn`].
+pub struct RestoreTurn<'a> {
+    _local: MutexGuard<'a, ()>,
+    _shared: NamedLock,
+}
+
+fn restore_lock_name(table: Table) -> String {
+    format!("hiring.restore.{table}")
 }
 
 /// True when `err` says the database cannot be reached (down, restarting,
@@ -260,22 +306,48 @@ fn mysql_number(db: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<u16> 
         .map(|err| err.number())
 }
 
-fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
+/// The file of an SQLite URL; `None` for an in-memory database.
+fn sqlite_path(url: &str) -> Option<&Path> {
     let path = url
         .trim_start_matches("sqlite:")
         .trim_start_matches("//")
         .split('?')
         .next()
         .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Ok(());
-    }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+}
+
+/// Creates the SQLite file's folders and takes `<file>.lock` for this
+/// process: SQLite is the single-node default, and a second API process on
+/// the same file would break the guarantees that hold only within one
+/// (one restore at a time, no ingest between a restore's check and swap).
+/// The lock goes with the process, however it ends.
+fn claim_sqlite_file(url: &str) -> anyhow::Result<Option<Arc<std::fs::File>>> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(None);
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create the folder {}", parent.display()))?;
     }
-    Ok(())
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(Arc::new(file))),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another API process already uses the SQLite database {}: SQLite serves one \
+             process; stop the other one, or point DATABASE_URL at MySQL to run several",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(err).with_context(|| format!("cannot lock {}", lock_path.display()))
+        }
+    }
 }

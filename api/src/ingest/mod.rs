@@ -57,7 +57,11 @@ pub(crate) async fn commit_batch(
     let mut attempt = 1;
     loop {
         let mut tx = db.begin().await.context("cannot begin a transaction")?;
-        let outcome = match check_and_insert(&mut tx, table, candidates).await {
+        let checked = async {
+            db::pass_write_gate(&mut tx, db.engine()).await?;
+            check_and_insert(&mut tx, table, candidates).await
+        };
+        let outcome = match checked.await {
             Ok(outcome) => outcome,
             Err(err) if db::is_retryable(&err) && attempt < ATTEMPTS => {
                 tracing::debug!(error = %err, attempt, "batch raced another writer; retrying");

@@ -1,0 +1,125 @@
+//! What keeps guarantees across several API processes on one database.
+//!
+//! On MySQL every cross-process rule goes through the database: named locks
+//! (`GET_LOCK`), each held by a connection of its own for as long as the
+//! critical section lasts, and the `write_gate` row, read under a shared
+//! lock by every ingest transaction and held under an exclusive lock by a
+//! restore from its reference check to its swap. A lock's connection is
+//! closed, never returned to the pool, when its guard is dropped without
+//! being released, so a lock never outlives its holder (a killed process's
+//! locks go with its connections).
+//!
+//! On SQLite one process owns the file (see `Db::connect_lazy`), so the
+//! in-process turns are the whole story.
+
+use super::{Db, Engine};
+use anyhow::Context;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection};
+use std::time::Duration;
+
+/// A MySQL named lock, held until [`NamedLock::release`] or drop. On SQLite
+/// it holds nothing.
+pub struct NamedLock {
+    held: Option<(PoolConnection<Any>, String)>,
+}
+
+impl NamedLock {
+    /// Releases the lock and returns its connection to the pool.
+    pub async fn release(mut self) {
+        if let Some((mut conn, name)) = self.held.take() {
+            let released = sqlx::query("SELECT RELEASE_LOCK(?)")
+                .bind(&name)
+                .execute(&mut *conn)
+                .await;
+            if released.is_err() {
+                // Closing the session releases its locks.
+                drop(conn.detach());
+            }
+        }
+    }
+}
+
+impl Drop for NamedLock {
+    fn drop(&mut self) {
+        if let Some((conn, _)) = self.held.take() {
+            // No await here: close the session, which releases the lock.
+            drop(conn.detach());
+        }
+    }
+}
+
+/// The exclusive hold on the write gate: no ingest transaction on any
+/// process starts its work until [`GateHold::open`] or drop.
+pub struct GateHold {
+    held: Option<PoolConnection<Any>>,
+}
+
+impl GateHold {
+    /// Lets the writers in again.
+    pub async fn open(mut self) {
+        if let Some(mut conn) = self.held.take()
+            && sqlx::raw_sql("COMMIT").execute(&mut *conn).await.is_err()
+        {
+            drop(conn.detach());
+        }
+    }
+}
+
+impl Drop for GateHold {
+    fn drop(&mut self) {
+        if let Some(conn) = self.held.take() {
+            // Closing the session rolls its transaction back and frees the row.
+            drop(conn.detach());
+        }
+    }
+}
+
+impl Db {
+    /// Waits up to `wait` for the MySQL named lock `name`; on SQLite returns
+    /// at once (one process owns the file).
+    pub async fn named_lock(&self, name: &str, wait: Duration) -> anyhow::Result<NamedLock> {
+        if self.engine == Engine::Sqlite {
+            return Ok(NamedLock { held: None });
+        }
+        let mut conn = self.acquire().await?;
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+            .bind(name)
+            .bind(wait.as_secs() as i64)
+            .fetch_one(&mut *conn)
+            .await
+            .with_context(|| format!("cannot ask for the lock {name}"))?;
+        match got {
+            Some(1) => Ok(NamedLock {
+                held: Some((conn, name.to_owned())),
+            }),
+            _ => anyhow::bail!("another API process held the lock {name} for over {wait:?}"),
+        }
+    }
+
+    /// Closes the write gate on MySQL (waiting for the ingest transactions
+    /// inside to commit) until the hold is opened or dropped; nothing on
+    /// SQLite, where the caller's exclusive write turn is enough.
+    pub async fn hold_write_gate(&self) -> sqlx::Result<GateHold> {
+        if self.engine == Engine::Sqlite {
+            return Ok(GateHold { held: None });
+        }
+        let mut conn = self.acquire().await?;
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+        sqlx::query("SELECT name FROM write_gate WHERE name = 'tables' FOR UPDATE")
+            .execute(&mut *conn)
+            .await?;
+        Ok(GateHold { held: Some(conn) })
+    }
+}
+
+/// Called first in every ingest transaction on MySQL: waits while a restore
+/// holds the gate, and keeps it from closing until this transaction ends.
+pub async fn pass_write_gate(conn: &mut AnyConnection, engine: Engine) -> sqlx::Result<()> {
+    if engine == Engine::MySql {
+        sqlx::query("SELECT name FROM write_gate WHERE name = 'tables' LOCK IN SHARE MODE")
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
