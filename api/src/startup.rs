@@ -142,7 +142,15 @@ async fn prepare_when_reachable(state: Arc<AppState>, data_dir: PathBuf) -> anyh
 
 async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
     state.readiness.set_status("applying database migrations");
-    state.db.migrate().await?;
+    // sqlx does not lock migrations through an `Any` pool: replicas that
+    // start together take turns here.
+    let turn = state
+        .db
+        .named_lock("hiring.migrate", Duration::from_secs(600))
+        .await?;
+    let migrated = state.db.migrate().await;
+    turn.release().await;
+    migrated?;
     state.db.clear_abandoned_staging().await?;
     state.readiness.set_status("loading the historical files");
     // One process loads; the others wait for it, then find every file loaded.

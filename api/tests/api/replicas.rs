@@ -1,0 +1,240 @@
+//! Several real API processes on one MariaDB database and one shared
+//! folder, as a user who outgrows one process runs them: every guarantee
+//! holds across processes. And on SQLite, a second process is refused.
+
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Child;
+use std::time::Duration;
+use test_support::{Engine, TOKEN, TestDb, api_command, free_port, into_json, wait_ready};
+
+/// One API process and its address.
+struct Replica {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `n` API processes on `db`, `data` and `shared`, all at once.
+fn start_replicas(n: usize, db: &TestDb, data: &Path, shared: &Path) -> Vec<Replica> {
+    (0..n)
+        .map(|_| {
+            let port = free_port();
+            let child = api_command(crate::API_BIN, &db.url, port, data, shared)
+                .spawn()
+                .unwrap();
+            Replica {
+                child,
+                base: format!("http://127.0.0.1:{port}"),
+            }
+        })
+        .collect()
+}
+
+async fn all_ready(http: &reqwest::Client, replicas: &[Replica]) {
+    for replica in replicas {
+        wait_ready(http, &replica.base, Duration::from_secs(120)).await;
+    }
+}
+
+async fn post(http: &reqwest::Client, url: String, body: Option<Value>) -> (u16, Value) {
+    let request = http.post(url).bearer_auth(TOKEN);
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    into_json(request.send().await.unwrap()).await
+}
+
+async fn query_pairs(db: &TestDb, sql: &'static str) -> Vec<(i64, String)> {
+    let pool = db.pool().await;
+    let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_starting_together_load_each_file_once_and_record_each_bad_row_once() {
+    let db = TestDb::create(Engine::MariaDb).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(
+        data.path().join("departments.csv"),
+        "1,Sales\n2,Ops\nx,Bad\n",
+    )
+    .unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let employees: String = (1..=5000)
+        .map(|id| {
+            let department = if id % 500 == 0 { 9 } else { 1 + id % 2 };
+            format!("{id},Person {id},2021-01-01T00:00:00Z,{department},1\n")
+        })
+        .collect();
+    std::fs::write(data.path().join("employees.csv"), employees).unwrap();
+
+    let replicas = start_replicas(3, &db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+
+    let counts = query_pairs(
+        &db,
+        "SELECT COUNT(*), 'departments' FROM departments UNION ALL \
+         SELECT COUNT(*), 'employees' FROM employees UNION ALL \
+         SELECT COUNT(*), 'loads' FROM historical_loads",
+    )
+    .await;
+    let counts: Vec<i64> = counts.into_iter().map(|(n, _)| n).collect();
+    assert_eq!(counts, [2, 4990, 3]);
+    let rejects = query_pairs(
+        &db,
+        "SELECT line, code FROM rejects ORDER BY table_name, line",
+    )
+    .await;
+    let mut expected = vec![(3, "invalid_integer".to_owned())];
+    expected.extend(
+        (500..=5000)
+            .step_by(500)
+            .map(|line| (line, "unknown_department".to_owned())),
+    );
+    assert_eq!(rejects, expected, "each bad row recorded exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_restoring_one_table_at_once_leave_exactly_one_backup_and_never_an_orphan() {
+    let db = TestDb::create(Engine::MariaDb).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(
+        data.path().join("departments.csv"),
+        "1,Sales\n2,Ops\n3,R&D\n",
+    )
+    .unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let replicas = start_replicas(3, &db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+    let url = |i: usize, path: &str| format!("{}{path}", replicas[i].base);
+
+    // Two backups of employees (1..=100, then 1..=200) and one of the
+    // departments without department 3.
+    let batch = |ids: std::ops::RangeInclusive<i64>, department: i64| -> String {
+        ids.map(|id| format!("{id},E{id},2021-01-01T00:00:00Z,{department},1\n"))
+            .collect()
+    };
+    let csv = |body: String| {
+        http.post(url(0, "/api/v1/tables/employees/rows"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    csv(batch(1..=100, 1)).await.unwrap();
+    let (_, small) = post(&http, url(0, "/api/v1/tables/employees/backups"), None).await;
+    csv(batch(101..=200, 2)).await.unwrap();
+    let (_, large) = post(&http, url(1, "/api/v1/tables/employees/backups"), None).await;
+    assert_ne!(small["name"], large["name"]);
+    sqlx_exec(&db, "DELETE FROM departments WHERE department_id = 3").await;
+    let (_, without_3) = post(&http, url(2, "/api/v1/tables/departments/backups"), None).await;
+    sqlx_exec(&db, "INSERT INTO departments VALUES (3, 'R&D')").await;
+
+    // Replicas 0 and 1 restore employees from different backups at once;
+    // replica 2 restores the departments without 3 while replica 0 sends
+    // employees of department 3.
+    let restore_small = post(
+        &http,
+        url(0, "/api/v1/tables/employees/restore"),
+        Some(json!({"backup": small["name"]})),
+    );
+    let restore_large = post(
+        &http,
+        url(1, "/api/v1/tables/employees/restore"),
+        Some(json!({"backup": large["name"]})),
+    );
+    let restore_departments = post(
+        &http,
+        url(2, "/api/v1/tables/departments/restore"),
+        Some(json!({"backup": without_3["name"]})),
+    );
+    let ingest_into_3 = async {
+        let mut stored = 0;
+        for start in (10_001..=10_500).step_by(50) {
+            let response = csv(batch(start..=start + 49, 3)).await.unwrap();
+            let (status, body) = into_json(response).await;
+            assert_eq!(status, 200, "{body}");
+            stored += body["inserted"].as_u64().unwrap();
+        }
+        stored
+    };
+    let ((small_status, _), (large_status, _), (departments_status, departments_body), _stored) = tokio::join!(
+        restore_small,
+        restore_large,
+        restore_departments,
+        ingest_into_3
+    );
+
+    assert_eq!((small_status, large_status), (200, 200));
+    // No orphan, whichever came first.
+    let orphans = query_pairs(
+        &db,
+        "SELECT e.employee_id, 'orphan' FROM employees e \
+         LEFT JOIN departments d ON d.department_id = e.department_id WHERE d.department_id IS NULL",
+    )
+    .await;
+    assert!(
+        orphans.is_empty(),
+        "orphans: {orphans:?} (departments restore: {departments_status} {departments_body})"
+    );
+    // Of the backed-up ids, the table holds exactly one backup's.
+    let backed_up = query_pairs(
+        &db,
+        "SELECT COUNT(*), 'n' FROM employees WHERE employee_id <= 200",
+    )
+    .await;
+    assert!([100, 200].contains(&backed_up[0].0), "{backed_up:?}");
+    let staging = query_pairs(
+        &db,
+        "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
+         AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
+    )
+    .await;
+    assert!(staging.is_empty(), "{staging:?}");
+}
+
+async fn sqlx_exec(db: &TestDb, sql: &'static str) {
+    let pool = db.pool().await;
+    sqlx::query(sql).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_one_sqlite_file_is_refused_with_a_clear_message() {
+    let db = TestDb::create(Engine::Sqlite).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = start_replicas(1, &db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &first).await;
+
+    let second = api_command(
+        crate::API_BIN,
+        &db.url,
+        free_port(),
+        data.path(),
+        shared.path(),
+    )
+    .stderr(std::process::Stdio::piped())
+    .output()
+    .unwrap();
+
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("another API process already uses the SQLite database"),
+        "{stderr}"
+    );
+    // The first one goes on serving.
+    wait_ready(&http, &first[0].base, Duration::from_secs(5)).await;
+}
