@@ -238,3 +238,123 @@ async fn a_second_process_on_one_sqlite_file_is_refused_with_a_clear_message() {
     // The first one goes on serving.
     wait_ready(&http, &first[0].base, Duration::from_secs(5)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_taken_on_two_replicas_at_once_are_distinct_listed_and_restorable() {
+    let db = TestDb::create(Engine::MariaDb).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n2,Ops\n").unwrap();
+    let replicas = start_replicas(2, &db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+    let url = |i: usize, path: &str| format!("{}{path}", replicas[i].base);
+
+    let backups = (0..6).map(|i| post(&http, url(i % 2, "/api/v1/tables/jobs/backups"), None));
+    let made = futures::future::join_all(backups).await;
+
+    let mut names: Vec<String> = made
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, 201, "{body}");
+            body["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 6, "two backups got one name");
+    let (_, listed) = into_json(
+        http.get(url(1, "/api/v1/tables/jobs/backups"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listed["backups"].as_array().unwrap().len(), 6, "{listed}");
+    for (i, name) in names.iter().enumerate() {
+        let (status, body) = post(
+            &http,
+            url(i % 2, "/api/v1/tables/jobs/restore"),
+            Some(json!({"backup": name})),
+        )
+        .await;
+        assert_eq!((status, body["rows"].as_u64()), (200, Some(2)), "{body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_restore_leaves_the_table_whole_and_the_others_serving() {
+    let db = TestDb::create(Engine::MariaDb).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(data.path().join("departments.csv"), "1,Sales\n").unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let employees: String = (1..=60_000)
+        .map(|id| format!("{id},Person {id},2021-01-01T00:00:00Z,1,1\n"))
+        .collect();
+    std::fs::write(data.path().join("employees.csv"), employees).unwrap();
+    let mut replicas = start_replicas(2, &db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+    let (status, backup) = post(
+        &http,
+        format!("{}/api/v1/tables/employees/backups", replicas[0].base),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{backup}");
+    sqlx_exec(&db, "DELETE FROM employees WHERE employee_id > 50000").await;
+
+    // Replica 0 is killed while it stages the 60,000 rows.
+    let restore = tokio::spawn({
+        let (http, url) = (
+            http.clone(),
+            format!("{}/api/v1/tables/employees/restore", replicas[0].base),
+        );
+        let name = backup["name"].clone();
+        async move { post(&http, url, Some(json!({"backup": name}))).await }
+    });
+    let staging_seen = async {
+        for _ in 0..400 {
+            let staging = query_pairs(
+                &db,
+                "SELECT 0, table_name FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name LIKE '%restore%'",
+            )
+            .await;
+            if !staging.is_empty() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    };
+    assert!(staging_seen.await, "the restore never started staging");
+    replicas[0].child.kill().unwrap();
+    replicas[0].child.wait().unwrap();
+    let _ = restore.await;
+
+    // The table is as it was, and the other replica serves and can restore.
+    let count = query_pairs(&db, "SELECT COUNT(*), 'n' FROM employees").await;
+    assert_eq!(count[0].0, 50_000);
+    let (status, body) = post(
+        &http,
+        format!("{}/api/v1/tables/employees/restore", replicas[1].base),
+        Some(json!({"backup": backup["name"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["rows"].as_u64()),
+        (200, Some(60_000)),
+        "{body}"
+    );
+    // A restarted replica clears what the killed restore left behind.
+    replicas.remove(0);
+    let restarted = start_replicas(1, &db, data.path(), shared.path());
+    all_ready(&http, &restarted).await;
+    let staging = query_pairs(
+        &db,
+        "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
+         AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
+    )
+    .await;
+    assert!(staging.is_empty(), "{staging:?}");
+}
