@@ -19,21 +19,10 @@ pub async fn existing_ids(
     table: Table,
     ids: &[i32],
 ) -> sqlx::Result<HashSet<i32>> {
-    let Some(&first) = ids.first() else {
+    let id = table.id_column();
+    let Some(mut query) = select_by_ids(id, table, ids) else {
         return Ok(HashSet::new());
     };
-    // Pad the list to a power of two by repeating an id: at most 11 shapes.
-    let padded = ids.len().next_power_of_two();
-    let id = table.id_column();
-    let mut query = QueryBuilder::<Any>::new(format!("SELECT {id} FROM {table} WHERE {id} IN ("));
-    let mut list = query.separated(", ");
-    for value in ids
-        .iter()
-        .chain(std::iter::repeat_n(&first, padded - ids.len()))
-    {
-        list.push_bind(*value);
-    }
-    query.push(")");
     let found: Vec<i32> = query.build_query_scalar().fetch_all(conn).await?;
     Ok(found.into_iter().collect())
 }
@@ -44,16 +33,25 @@ pub async fn stored_rows(
     table: Table,
     ids: &[i32],
 ) -> sqlx::Result<HashMap<i32, Record>> {
-    let Some(&first) = ids.first() else {
+    let columns = table.columns().join(", ");
+    let Some(mut query) = select_by_ids(&columns, table, ids) else {
         return Ok(HashMap::new());
     };
-    // Padded to a power of two, as in `existing_ids`.
+    let rows = query.build().fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| decode(table, row).map(|record| (record.id(), record)))
+        .collect()
+}
+
+/// `SELECT {columns} FROM {table} WHERE id IN (ids)`, the list padded to a
+/// power of two by repeating an id (at most 11 statement shapes, each kept
+/// in the prepared-statement cache); `None` when `ids` is empty.
+fn select_by_ids(columns: &str, table: Table, ids: &[i32]) -> Option<QueryBuilder<Any>> {
+    let &first = ids.first()?;
     let padded = ids.len().next_power_of_two();
     let id = table.id_column();
-    let mut query = QueryBuilder::<Any>::new(format!(
-        "SELECT {} FROM {table} WHERE {id} IN (",
-        table.columns().join(", ")
-    ));
+    let mut query =
+        QueryBuilder::<Any>::new(format!("SELECT {columns} FROM {table} WHERE {id} IN ("));
     let mut list = query.separated(", ");
     for value in ids
         .iter()
@@ -62,10 +60,7 @@ pub async fn stored_rows(
         list.push_bind(*value);
     }
     query.push(")");
-    let rows = query.build().fetch_all(conn).await?;
-    rows.iter()
-        .map(|row| decode(table, row).map(|record| (record.id(), record)))
-        .collect()
+    Some(query)
 }
 
 /// Inserts validated rows of one table with multi-row statements: one for a

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
+use tempfile::TempDir;
 use test_support::{Engine, TOKEN, TestDb, api_command, free_port, into_json, wait_ready};
 
 /// One API process and its address.
@@ -37,6 +38,16 @@ fn start_replicas(n: usize, db: &TestDb, data: &Path, shared: &Path) -> Vec<Repl
         .collect()
 }
 
+/// A fresh MariaDB database, and data and shared folders whose historical
+/// files hold `departments` and job 1.
+async fn mariadb_and_folders(departments: &str) -> (TestDb, TempDir, TempDir) {
+    let db = TestDb::create(Engine::MariaDb).await;
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(data.path().join("departments.csv"), departments).unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    (db, data, shared)
+}
+
 async fn all_ready(http: &reqwest::Client, replicas: &[Replica]) {
     for replica in replicas {
         wait_ready(http, &replica.base, Duration::from_secs(120)).await;
@@ -61,14 +72,7 @@ async fn query_pairs(db: &TestDb, sql: &'static str) -> Vec<(i64, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_starting_together_load_each_file_once_and_record_each_bad_row_once() {
-    let db = TestDb::create(Engine::MariaDb).await;
-    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    std::fs::write(
-        data.path().join("departments.csv"),
-        "1,Sales\n2,Ops\nx,Bad\n",
-    )
-    .unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let (db, data, shared) = mariadb_and_folders("1,Sales\n2,Ops\nx,Bad\n").await;
     let employees: String = (1..=5000)
         .map(|id| {
             let department = if id % 500 == 0 { 9 } else { 1 + id % 2 };
@@ -106,14 +110,7 @@ async fn three_replicas_starting_together_load_each_file_once_and_record_each_ba
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_restoring_one_table_at_once_leave_exactly_one_backup_and_never_an_orphan() {
-    let db = TestDb::create(Engine::MariaDb).await;
-    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    std::fs::write(
-        data.path().join("departments.csv"),
-        "1,Sales\n2,Ops\n3,R&D\n",
-    )
-    .unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let (db, data, shared) = mariadb_and_folders("1,Sales\n2,Ops\n3,R&D\n").await;
     let replicas = start_replicas(3, &db, data.path(), shared.path());
     let http = reqwest::Client::new();
     all_ready(&http, &replicas).await;
@@ -283,10 +280,7 @@ async fn backups_taken_on_two_replicas_at_once_are_distinct_listed_and_restorabl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_killed_mid_restore_leaves_the_table_whole_and_the_others_serving() {
-    let db = TestDb::create(Engine::MariaDb).await;
-    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    std::fs::write(data.path().join("departments.csv"), "1,Sales\n").unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let (db, data, shared) = mariadb_and_folders("1,Sales\n").await;
     let employees: String = (1..=60_000)
         .map(|id| format!("{id},Person {id},2021-01-01T00:00:00Z,1,1\n"))
         .collect();
