@@ -192,8 +192,13 @@ async fn replicas_restoring_one_table_at_once_leave_exactly_one_backup_and_never
     )
     .await;
     assert!([100, 200].contains(&backed_up[0].0), "{backed_up:?}");
+    assert_no_staging_left(&db).await;
+}
+
+/// No restore's staging or replaced table is left in the database.
+async fn assert_no_staging_left(db: &TestDb) {
     let staging = query_pairs(
-        &db,
+        db,
         "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
          AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
     )
@@ -344,11 +349,5 @@ async fn a_replica_killed_mid_restore_leaves_the_table_whole_and_the_others_serv
     replicas.remove(0);
     let restarted = start_replicas(1, &db, data.path(), shared.path());
     all_ready(&http, &restarted).await;
-    let staging = query_pairs(
-        &db,
-        "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
-         AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
-    )
-    .await;
-    assert!(staging.is_empty(), "{staging:?}");
+    assert_no_staging_left(&db).await;
 }
