@@ -351,3 +351,72 @@ async fn a_replica_killed_mid_restore_leaves_the_table_whole_and_the_others_serv
     all_ready(&http, &restarted).await;
     assert_no_staging_left(&db).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_load_hands_the_load_to_the_one_waiting() {
+    const EMPLOYEES: i64 = 60_000;
+    let (db, data, shared) = mariadb_and_folders("1,Sales\n2,Ops\n").await;
+    let employees: String = (1..=EMPLOYEES)
+        .map(|id| {
+            // Every 1000th row references a missing department.
+            let department = if id % 1000 == 0 { 9 } else { 1 + id % 2 };
+            format!("{id},Person {id},2021-01-01T00:00:00Z,{department},1\n")
+        })
+        .collect();
+    std::fs::write(data.path().join("employees.csv"), employees).unwrap();
+
+    let mut first = start_replicas(1, &db, data.path(), shared.path());
+    // Once the first has committed part of the file, a second starts (and
+    // waits for the load lock), and the first is killed.
+    let mut loading = false;
+    let pool = db.pool().await;
+    for _ in 0..2000 {
+        // An error is a table that migrations have not made yet.
+        let progress: Option<(i64, String)> = sqlx::query_as(
+            "SELECT rows_read, COALESCE(completed_at, '') FROM historical_loads \
+             WHERE table_name = 'employees'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap_or_default();
+        if let Some((read, completed)) = &progress {
+            assert!(completed.is_empty(), "the load finished before the kill");
+            if *read > 0 {
+                loading = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    pool.close().await;
+    assert!(loading, "the load never started");
+    let second = start_replicas(1, &db, data.path(), shared.path());
+    first[0].child.kill().unwrap();
+    first[0].child.wait().unwrap();
+    first.clear();
+
+    let http = reqwest::Client::new();
+    all_ready(&http, &second).await;
+    let stored = query_pairs(
+        &db,
+        "SELECT COUNT(DISTINCT employee_id), 'n' FROM employees",
+    )
+    .await;
+    assert_eq!(stored[0].0, EMPLOYEES - EMPLOYEES / 1000);
+    let rejects = query_pairs(&db, "SELECT line, code FROM rejects ORDER BY line").await;
+    let lines: Vec<i64> = rejects.iter().map(|(line, _)| *line).collect();
+    let expected: Vec<i64> = (1..=EMPLOYEES).filter(|id| id % 1000 == 0).collect();
+    assert_eq!(lines, expected, "each bad row recorded exactly once");
+    let loads = query_pairs(
+        &db,
+        "SELECT rows_read, COALESCE(completed_at, '') FROM historical_loads \
+         WHERE table_name = 'employees'",
+    )
+    .await;
+    assert_eq!(loads.len(), 1);
+    assert_eq!(loads[0].0, EMPLOYEES);
+    assert!(
+        !loads[0].1.is_empty(),
+        "the load is not recorded as complete"
+    );
+}
