@@ -420,3 +420,86 @@ async fn a_replica_killed_mid_load_hands_the_load_to_the_one_waiting() {
         "the load is not recorded as complete"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_spread_over_replicas_during_two_restores_loses_only_what_a_restore_replaced() {
+    let (db, data, shared) = mariadb_and_folders("1,Sales\n2,Ops\n").await;
+    let replicas = start_replicas(3, &db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+    let url = |i: usize, path: &str| format!("{}{path}", replicas[i].base);
+    let send = |i: usize, ids: std::ops::RangeInclusive<i64>| {
+        let body: String = ids
+            .map(|id| format!("{id},E{id},2021-01-01T00:00:00Z,{},1\n", 1 + id % 2))
+            .collect();
+        let request = http
+            .post(url(i, "/api/v1/tables/employees/rows"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "text/csv")
+            .body(body);
+        async move { into_json(request.send().await.unwrap()).await }
+    };
+    send(0, 1..=1000).await;
+    let (_, first) = post(&http, url(0, "/api/v1/tables/employees/backups"), None).await;
+    send(1, 1001..=2000).await;
+    let (_, second) = post(&http, url(1, "/api/v1/tables/employees/backups"), None).await;
+
+    // 60 batches of 100 new ids, round-robin over the three replicas, while
+    // replicas 0 and 1 restore the two backups.
+    let started = std::time::Instant::now();
+    let ingest = async {
+        let mut acked = Vec::new();
+        for batch in 0..60 {
+            let first_id = 10_001 + batch * 100;
+            let (status, body) = send((batch % 3) as usize, first_id..=first_id + 99).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["inserted"].as_u64(), Some(100), "{body}");
+            acked.push((first_id, started.elapsed()));
+        }
+        acked
+    };
+    let restores = async {
+        let (a, b) = tokio::join!(
+            post(
+                &http,
+                url(0, "/api/v1/tables/employees/restore"),
+                Some(json!({"backup": first["name"]}))
+            ),
+            post(
+                &http,
+                url(1, "/api/v1/tables/employees/restore"),
+                Some(json!({"backup": second["name"]}))
+            ),
+        );
+        (a, b, started.elapsed())
+    };
+    let (acked, ((a, _), (b, _), restored_at)) = tokio::join!(ingest, restores);
+    assert_eq!((a, b), (200, 200));
+
+    let pool = db.pool().await;
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT employee_id FROM employees ORDER BY employee_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    let present = |id: i64| ids.binary_search(&id).is_ok();
+    // Of the backed-up rows, exactly one backup's.
+    let backed_up = ids.iter().filter(|id| **id <= 2000).count();
+    assert!(
+        [1000, 2000].contains(&backed_up),
+        "{backed_up} backed-up rows"
+    );
+    for (first_id, at) in acked {
+        let stored = (first_id..first_id + 100).filter(|id| present(*id)).count();
+        // A batch is whole or gone, and gone only if a restore came after it.
+        assert!(
+            stored == 0 || stored == 100,
+            "batch {first_id} is half there"
+        );
+        assert!(
+            stored == 100 || at < restored_at,
+            "batch {first_id}, acknowledged after both restores, is lost"
+        );
+    }
+}
