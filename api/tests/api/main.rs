@@ -9,6 +9,7 @@ mod ingest;
 mod outage;
 mod reads;
 mod rejects;
+mod replica_restores;
 mod replicas;
 mod reports;
 mod restore_races;

@@ -2,7 +2,7 @@
 //! folder, as a user who outgrows one process runs them: every guarantee
 //! holds across processes. And on SQLite, a second process is refused.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
@@ -10,9 +10,9 @@ use tempfile::TempDir;
 use test_support::{Engine, TOKEN, TestDb, api_command, free_port, into_json, wait_ready};
 
 /// One API process and its address.
-struct Replica {
-    child: Child,
-    base: String,
+pub(crate) struct Replica {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Replica {
@@ -23,7 +23,7 @@ impl Drop for Replica {
 }
 
 /// Starts `n` API processes on `db`, `data` and `shared`, all at once.
-fn start_replicas(n: usize, db: &TestDb, data: &Path, shared: &Path) -> Vec<Replica> {
+pub(crate) fn start_replicas(n: usize, db: &TestDb, data: &Path, shared: &Path) -> Vec<Replica> {
     (0..n)
         .map(|_| {
             let port = free_port();
@@ -40,7 +40,7 @@ fn start_replicas(n: usize, db: &TestDb, data: &Path, shared: &Path) -> Vec<Repl
 
 /// A fresh MariaDB database, and data and shared folders whose historical
 /// files hold `departments` and job 1.
-async fn mariadb_and_folders(departments: &str) -> (TestDb, TempDir, TempDir) {
+pub(crate) async fn mariadb_and_folders(departments: &str) -> (TestDb, TempDir, TempDir) {
     let db = TestDb::create(Engine::MariaDb).await;
     let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     std::fs::write(data.path().join("departments.csv"), departments).unwrap();
@@ -48,13 +48,13 @@ async fn mariadb_and_folders(departments: &str) -> (TestDb, TempDir, TempDir) {
     (db, data, shared)
 }
 
-async fn all_ready(http: &reqwest::Client, replicas: &[Replica]) {
+pub(crate) async fn all_ready(http: &reqwest::Client, replicas: &[Replica]) {
     for replica in replicas {
         wait_ready(http, &replica.base, Duration::from_secs(120)).await;
     }
 }
 
-async fn post(http: &reqwest::Client, url: String, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn post(http: &reqwest::Client, url: String, body: Option<Value>) -> (u16, Value) {
     let request = http.post(url).bearer_auth(TOKEN);
     let request = match body {
         Some(body) => request.json(&body),
@@ -63,11 +63,28 @@ async fn post(http: &reqwest::Client, url: String, body: Option<Value>) -> (u16,
     into_json(request.send().await.unwrap()).await
 }
 
-async fn query_pairs(db: &TestDb, sql: &'static str) -> Vec<(i64, String)> {
+pub(crate) async fn query_pairs(db: &TestDb, sql: &'static str) -> Vec<(i64, String)> {
     let pool = db.pool().await;
     let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
     pool.close().await;
     rows
+}
+
+/// No restore's staging or replaced table is left in the database.
+pub(crate) async fn assert_no_staging_left(db: &TestDb) {
+    let staging = query_pairs(
+        db,
+        "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
+         AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
+    )
+    .await;
+    assert!(staging.is_empty(), "{staging:?}");
+}
+
+pub(crate) async fn sqlx_exec(db: &TestDb, sql: &'static str) {
+    let pool = db.pool().await;
+    sqlx::query(sql).execute(&pool).await.unwrap();
+    pool.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,110 +126,6 @@ async fn three_replicas_starting_together_load_each_file_once_and_record_each_ba
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_restoring_one_table_at_once_leave_exactly_one_backup_and_never_an_orphan() {
-    let (db, data, shared) = mariadb_and_folders("1,Sales\n2,Ops\n3,R&D\n").await;
-    let replicas = start_replicas(3, &db, data.path(), shared.path());
-    let http = reqwest::Client::new();
-    all_ready(&http, &replicas).await;
-    let url = |i: usize, path: &str| format!("{}{path}", replicas[i].base);
-
-    // Two backups of employees (1..=100, then 1..=200) and one of the
-    // departments without department 3.
-    let batch = |ids: std::ops::RangeInclusive<i64>, department: i64| -> String {
-        ids.map(|id| format!("{id},E{id},2021-01-01T00:00:00Z,{department},1\n"))
-            .collect()
-    };
-    let csv = |body: String| {
-        http.post(url(0, "/api/v1/tables/employees/rows"))
-            .bearer_auth(TOKEN)
-            .header("content-type", "text/csv")
-            .body(body)
-            .send()
-    };
-    csv(batch(1..=100, 1)).await.unwrap();
-    let (_, small) = post(&http, url(0, "/api/v1/tables/employees/backups"), None).await;
-    csv(batch(101..=200, 2)).await.unwrap();
-    let (_, large) = post(&http, url(1, "/api/v1/tables/employees/backups"), None).await;
-    assert_ne!(small["name"], large["name"]);
-    sqlx_exec(&db, "DELETE FROM departments WHERE department_id = 3").await;
-    let (_, without_3) = post(&http, url(2, "/api/v1/tables/departments/backups"), None).await;
-    sqlx_exec(&db, "INSERT INTO departments VALUES (3, 'R&D')").await;
-
-    // Replicas 0 and 1 restore employees from different backups at once;
-    // replica 2 restores the departments without 3 while replica 0 sends
-    // employees of department 3.
-    let restore_small = post(
-        &http,
-        url(0, "/api/v1/tables/employees/restore"),
-        Some(json!({"backup": small["name"]})),
-    );
-    let restore_large = post(
-        &http,
-        url(1, "/api/v1/tables/employees/restore"),
-        Some(json!({"backup": large["name"]})),
-    );
-    let restore_departments = post(
-        &http,
-        url(2, "/api/v1/tables/departments/restore"),
-        Some(json!({"backup": without_3["name"]})),
-    );
-    let ingest_into_3 = async {
-        let mut stored = 0;
-        for start in (10_001..=10_500).step_by(50) {
-            let response = csv(batch(start..=start + 49, 3)).await.unwrap();
-            let (status, body) = into_json(response).await;
-            assert_eq!(status, 200, "{body}");
-            stored += body["inserted"].as_u64().unwrap();
-        }
-        stored
-    };
-    let ((small_status, _), (large_status, _), (departments_status, departments_body), _stored) = tokio::join!(
-        restore_small,
-        restore_large,
-        restore_departments,
-        ingest_into_3
-    );
-
-    assert_eq!((small_status, large_status), (200, 200));
-    // No orphan, whichever came first.
-    let orphans = query_pairs(
-        &db,
-        "SELECT e.employee_id, 'orphan' FROM employees e \
-         LEFT JOIN departments d ON d.department_id = e.department_id WHERE d.department_id IS NULL",
-    )
-    .await;
-    assert!(
-        orphans.is_empty(),
-        "orphans: {orphans:?} (departments restore: {departments_status} {departments_body})"
-    );
-    // Of the backed-up ids, the table holds exactly one backup's.
-    let backed_up = query_pairs(
-        &db,
-        "SELECT COUNT(*), 'n' FROM employees WHERE employee_id <= 200",
-    )
-    .await;
-    assert!([100, 200].contains(&backed_up[0].0), "{backed_up:?}");
-    assert_no_staging_left(&db).await;
-}
-
-/// No restore's staging or replaced table is left in the database.
-async fn assert_no_staging_left(db: &TestDb) {
-    let staging = query_pairs(
-        db,
-        "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
-         AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
-    )
-    .await;
-    assert!(staging.is_empty(), "{staging:?}");
-}
-
-async fn sqlx_exec(db: &TestDb, sql: &'static str) {
-    let pool = db.pool().await;
-    sqlx::query(sql).execute(&pool).await.unwrap();
-    pool.close().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_process_on_one_sqlite_file_is_refused_with_a_clear_message() {
     let db = TestDb::create(Engine::Sqlite).await;
     let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -239,117 +152,6 @@ async fn a_second_process_on_one_sqlite_file_is_refused_with_a_clear_message() {
     );
     // The first one goes on serving.
     wait_ready(&http, &first[0].base, Duration::from_secs(5)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backups_taken_on_two_replicas_at_once_are_distinct_listed_and_restorable() {
-    let db = TestDb::create(Engine::MariaDb).await;
-    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n2,Ops\n").unwrap();
-    let replicas = start_replicas(2, &db, data.path(), shared.path());
-    let http = reqwest::Client::new();
-    all_ready(&http, &replicas).await;
-    let url = |i: usize, path: &str| format!("{}{path}", replicas[i].base);
-
-    let backups = (0..6).map(|i| post(&http, url(i % 2, "/api/v1/tables/jobs/backups"), None));
-    let made = futures::future::join_all(backups).await;
-
-    let mut names: Vec<String> = made
-        .iter()
-        .map(|(status, body)| {
-            assert_eq!(*status, 201, "{body}");
-            body["name"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), 6, "two backups got one name");
-    let (_, listed) = into_json(
-        http.get(url(1, "/api/v1/tables/jobs/backups"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(listed["backups"].as_array().unwrap().len(), 6, "{listed}");
-    for (i, name) in names.iter().enumerate() {
-        let (status, body) = post(
-            &http,
-            url(i % 2, "/api/v1/tables/jobs/restore"),
-            Some(json!({"backup": name})),
-        )
-        .await;
-        assert_eq!((status, body["rows"].as_u64()), (200, Some(2)), "{body}");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_mid_restore_leaves_the_table_whole_and_the_others_serving() {
-    let (db, data, shared) = mariadb_and_folders("1,Sales\n").await;
-    let employees: String = (1..=60_000)
-        .map(|id| format!("{id},Person {id},2021-01-01T00:00:00Z,1,1\n"))
-        .collect();
-    std::fs::write(data.path().join("employees.csv"), employees).unwrap();
-    let mut replicas = start_replicas(2, &db, data.path(), shared.path());
-    let http = reqwest::Client::new();
-    all_ready(&http, &replicas).await;
-    let (status, backup) = post(
-        &http,
-        format!("{}/api/v1/tables/employees/backups", replicas[0].base),
-        None,
-    )
-    .await;
-    assert_eq!(status, 201, "{backup}");
-    sqlx_exec(&db, "DELETE FROM employees WHERE employee_id > 50000").await;
-
-    // Replica 0 is killed while it stages the 60,000 rows.
-    let restore = tokio::spawn({
-        let (http, url) = (
-            http.clone(),
-            format!("{}/api/v1/tables/employees/restore", replicas[0].base),
-        );
-        let name = backup["name"].clone();
-        async move { post(&http, url, Some(json!({"backup": name}))).await }
-    });
-    let staging_seen = async {
-        for _ in 0..400 {
-            let staging = query_pairs(
-                &db,
-                "SELECT 0, table_name FROM information_schema.tables \
-                 WHERE table_schema = DATABASE() AND table_name LIKE '%restore%'",
-            )
-            .await;
-            if !staging.is_empty() {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        false
-    };
-    assert!(staging_seen.await, "the restore never started staging");
-    replicas[0].child.kill().unwrap();
-    replicas[0].child.wait().unwrap();
-    let _ = restore.await;
-
-    // The table is as it was, and the other replica serves and can restore.
-    let count = query_pairs(&db, "SELECT COUNT(*), 'n' FROM employees").await;
-    assert_eq!(count[0].0, 50_000);
-    let (status, body) = post(
-        &http,
-        format!("{}/api/v1/tables/employees/restore", replicas[1].base),
-        Some(json!({"backup": backup["name"]})),
-    )
-    .await;
-    assert_eq!(
-        (status, body["rows"].as_u64()),
-        (200, Some(60_000)),
-        "{body}"
-    );
-    // A restarted replica clears what the killed restore left behind.
-    replicas.remove(0);
-    let restarted = start_replicas(1, &db, data.path(), shared.path());
-    all_ready(&http, &restarted).await;
-    assert_no_staging_left(&db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -419,87 +221,4 @@ async fn a_replica_killed_mid_load_hands_the_load_to_the_one_waiting() {
         !loads[0].1.is_empty(),
         "the load is not recorded as complete"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ingest_spread_over_replicas_during_two_restores_loses_only_what_a_restore_replaced() {
-    let (db, data, shared) = mariadb_and_folders("1,Sales\n2,Ops\n").await;
-    let replicas = start_replicas(3, &db, data.path(), shared.path());
-    let http = reqwest::Client::new();
-    all_ready(&http, &replicas).await;
-    let url = |i: usize, path: &str| format!("{}{path}", replicas[i].base);
-    let send = |i: usize, ids: std::ops::RangeInclusive<i64>| {
-        let body: String = ids
-            .map(|id| format!("{id},E{id},2021-01-01T00:00:00Z,{},1\n", 1 + id % 2))
-            .collect();
-        let request = http
-            .post(url(i, "/api/v1/tables/employees/rows"))
-            .bearer_auth(TOKEN)
-            .header("content-type", "text/csv")
-            .body(body);
-        async move { into_json(request.send().await.unwrap()).await }
-    };
-    send(0, 1..=1000).await;
-    let (_, first) = post(&http, url(0, "/api/v1/tables/employees/backups"), None).await;
-    send(1, 1001..=2000).await;
-    let (_, second) = post(&http, url(1, "/api/v1/tables/employees/backups"), None).await;
-
-    // 60 batches of 100 new ids, round-robin over the three replicas, while
-    // replicas 0 and 1 restore the two backups.
-    let started = std::time::Instant::now();
-    let ingest = async {
-        let mut acked = Vec::new();
-        for batch in 0..60 {
-            let first_id = 10_001 + batch * 100;
-            let (status, body) = send((batch % 3) as usize, first_id..=first_id + 99).await;
-            assert_eq!(status, 200, "{body}");
-            assert_eq!(body["inserted"].as_u64(), Some(100), "{body}");
-            acked.push((first_id, started.elapsed()));
-        }
-        acked
-    };
-    let restores = async {
-        let (a, b) = tokio::join!(
-            post(
-                &http,
-                url(0, "/api/v1/tables/employees/restore"),
-                Some(json!({"backup": first["name"]}))
-            ),
-            post(
-                &http,
-                url(1, "/api/v1/tables/employees/restore"),
-                Some(json!({"backup": second["name"]}))
-            ),
-        );
-        (a, b, started.elapsed())
-    };
-    let (acked, ((a, _), (b, _), restored_at)) = tokio::join!(ingest, restores);
-    assert_eq!((a, b), (200, 200));
-
-    let pool = db.pool().await;
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT employee_id FROM employees ORDER BY employee_id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    pool.close().await;
-    let present = |id: i64| ids.binary_search(&id).is_ok();
-    // Of the backed-up rows, exactly one backup's.
-    let backed_up = ids.iter().filter(|id| **id <= 2000).count();
-    assert!(
-        [1000, 2000].contains(&backed_up),
-        "{backed_up} backed-up rows"
-    );
-    for (first_id, at) in acked {
-        let stored = (first_id..first_id + 100).filter(|id| present(*id)).count();
-        // A batch is whole or gone, and gone only if a restore came after it.
-        assert!(
-            stored == 0 || stored == 100,
-            "batch {first_id} is half there"
-        );
-        assert!(
-            stored == 100 || at < restored_at,
-            "batch {first_id}, acknowledged after both restores, is lost"
-        );
-    }
 }
