@@ -15,7 +15,7 @@
 use super::{Db, Engine};
 use anyhow::Context;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection};
+use sqlx::{Any, Transaction};
 use std::time::Duration;
 
 /// A MySQL named lock, held until [`NamedLock::release`] or drop. On SQLite
@@ -113,13 +113,20 @@ impl Db {
     }
 }
 
-/// Called first in every ingest transaction on MySQL: waits while a restore
-/// holds the gate, and keeps it from closing until this transaction ends.
-pub async fn pass_write_gate(conn: &mut AnyConnection, engine: Engine) -> sqlx::Result<()> {
-    if engine == Engine::MySql {
-        sqlx::query("SELECT name FROM write_gate WHERE name = 'tables' LOCK IN SHARE MODE")
-            .execute(conn)
-            .await?;
+impl Db {
+    /// Begins an ingest transaction. On MySQL it passes the write gate in
+    /// the same round trip as its `BEGIN`: it waits while a restore holds
+    /// the gate, and keeps the gate from closing until it ends.
+    pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
+        match self.engine {
+            Engine::MySql => {
+                self.pool
+                    .begin_with(
+                        "BEGIN; SELECT name FROM write_gate WHERE name = 'tables' LOCK IN SHARE MODE",
+                    )
+                    .await
+            }
+            Engine::Sqlite => self.pool.begin().await,
+        }
     }
-    Ok(())
 }

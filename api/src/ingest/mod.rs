@@ -56,12 +56,8 @@ pub(crate) async fn commit_batch(
     let _writer = db.write_guard().await;
     let mut attempt = 1;
     loop {
-        let mut tx = db.begin().await.context("cannot begin a transaction")?;
-        let checked = async {
-            db::pass_write_gate(&mut tx, db.engine()).await?;
-            check_and_insert(&mut tx, table, candidates).await
-        };
-        let outcome = match checked.await {
+        let mut tx = db.begin_write().await.context("cannot begin a transaction")?;
+        let outcome = match check_and_insert(&mut tx, table, candidates).await {
             Ok(outcome) => outcome,
             Err(err) if db::is_retryable(&err) && attempt < ATTEMPTS => {
                 tracing::debug!(error = %err, attempt, "batch raced another writer; retrying");
