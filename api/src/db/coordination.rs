@@ -119,13 +119,12 @@ impl Db {
     /// the gate, and keeps the gate from closing until it ends.
     pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
         match self.engine {
-            Engine::MySql => {
-                self.pool
-                    .begin_with(
-                        "BEGIN; SELECT name FROM write_gate WHERE name = 'tables' LOCK IN SHARE MODE",
-                    )
-                    .await
-            }
+            Engine::MySql => self
+                .pool
+                .begin_with(
+                    "BEGIN; SELECT name FROM write_gate WHERE name = 'tables' LOCK IN SHARE MODE",
+                )
+                .await,
             Engine::Sqlite => self.pool.begin().await,
         }
     }

@@ -56,7 +56,10 @@ pub(crate) async fn commit_batch(
     let _writer = db.write_guard().await;
     let mut attempt = 1;
     loop {
-        let mut tx = db.begin_write().await.context("cannot begin a transaction")?;
+        let mut tx = db
+            .begin_write()
+            .await
+            .context("cannot begin a transaction")?;
         let outcome = match check_and_insert(&mut tx, table, candidates).await {
             Ok(outcome) => outcome,
             Err(err) if db::is_retryable(&err) && attempt < ATTEMPTS => {
