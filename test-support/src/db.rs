@@ -61,6 +61,17 @@ impl TestDb {
         }
     }
 
+    /// The stored employee ids, in order, read behind the API's back.
+    pub async fn employee_ids(&self) -> Vec<i64> {
+        let pool = self.pool().await;
+        let ids = sqlx::query_scalar("SELECT employee_id FROM employees ORDER BY employee_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        ids
+    }
+
     /// A pool on the test database, to look behind the API's back.
     pub async fn pool(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();

@@ -62,13 +62,7 @@ struct Tally {
 }
 
 async fn stored_ids(db: &TestDb) -> Vec<u64> {
-    let pool = db.pool().await;
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT employee_id FROM employees ORDER BY employee_id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    pool.close().await;
+    let ids = db.employee_ids().await;
     ids.into_iter().map(|id| id as u64).collect()
 }
 

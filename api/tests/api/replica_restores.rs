@@ -263,13 +263,7 @@ async fn ingest_spread_over_replicas_during_two_restores_loses_only_what_a_resto
     let (acked, ((a, _), (b, _), restored_at)) = tokio::join!(ingest, restores);
     assert_eq!((a, b), (200, 200));
 
-    let pool = db.pool().await;
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT employee_id FROM employees ORDER BY employee_id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    pool.close().await;
+    let ids = db.employee_ids().await;
     let present = |id: i64| ids.binary_search(&id).is_ok();
     // Of the backed-up rows, exactly one backup's.
     let backed_up = ids.iter().filter(|id| **id <= 2000).count();
