@@ -51,7 +51,36 @@ pub fn endpoint(
         .around(move |next, request| allow_on_405(next, request, Arc::clone(&allowed)))
         .around(log_request)
         .with(RequestId::default().reuse_id(ReuseId::Use))
+        .around(drop_unsafe_request_id)
 }
+
+/// The longest incoming `x-request-id` that is reused.
+const MAX_REQUEST_ID: usize = 64;
+
+/// Keeps an incoming `x-request-id` only when it is short and made of
+/// letters, digits, `-`, `_`, `.` and `:`; otherwise the request gets the
+/// server's own id. The id goes into every log line of the request and
+/// into the rejects, so it must not carry arbitrary text.
+async fn drop_unsafe_request_id<E: Endpoint>(
+    next: Arc<E>,
+    mut request: Request,
+) -> poem::Result<Response> {
+    let safe = |id: &[u8]| {
+        !id.is_empty()
+            && id.len() <= MAX_REQUEST_ID
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    };
+    if let Some(id) = request.headers().get(REQUEST_ID)
+        && !safe(id.as_bytes())
+    {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    Ok(next.call(request).await?.into_response())
+}
+
+const REQUEST_ID: &str = "x-request-id";
 
 /// Reads the body up front with a cap, so an oversized upload gets 413
 /// whether it declares its length or is chunked. Some more of an oversized

@@ -293,3 +293,35 @@ async fn json_logs_are_one_object_per_line_with_the_request_id() {
     );
     assert!(!text.contains(TOKEN), "the token was logged");
 }
+
+#[tokio::test]
+async fn an_incoming_request_id_is_kept_only_when_short_and_plain() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let id_for = |sent: String| {
+        let request = app
+            .http
+            .get(app.url("/health"))
+            .header("x-request-id", sent);
+        async move {
+            let response = request.send().await.unwrap();
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+
+    let plain = format!("trace-{}", "a1.:_".repeat(11));
+    assert_eq!(plain.len(), 61);
+    assert_eq!(id_for(plain.clone()).await, plain);
+    for unsafe_id in [
+        "x".repeat(65),
+        "two words".to_owned(),
+        "<script>".to_owned(),
+        "newline\\nforged".to_owned(),
+    ] {
+        let got = id_for(unsafe_id.clone()).await;
+        assert_ne!(got, unsafe_id);
+        assert!(!got.is_empty() && got.len() <= 64, "{got}");
+    }
+}
