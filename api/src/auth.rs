@@ -50,12 +50,17 @@ impl ApiToken {
     }
 }
 
-/// With `READS_NEED_TOKEN`, every read under `/api/` needs the token too.
+/// With `READS_NEED_TOKEN`, every read under `/api/` (GET, and HEAD, which
+/// is a GET without the body) needs the token too.
 pub async fn guard_reads<E: poem::Endpoint>(
     next: std::sync::Arc<E>,
     request: Request,
 ) -> poem::Result<poem::Response> {
-    if request.method() == poem::http::Method::GET && request.uri().path().starts_with("/api/") {
+    let read = matches!(
+        *request.method(),
+        poem::http::Method::GET | poem::http::Method::HEAD
+    );
+    if read && request.uri().path().starts_with("/api/") {
         let token = request.data::<ApiToken>().ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("the API token is not in the request data"))
         })?;

@@ -50,8 +50,22 @@ pub fn endpoint(
         .catch_all_error(render_poem_error)
         .around(move |next, request| allow_on_405(next, request, Arc::clone(&allowed)))
         .around(log_request)
+        .around(mark_head)
         .with(RequestId::default().reuse_id(ReuseId::Use))
         .around(drop_unsafe_request_id)
+}
+
+/// In the request's data of a HEAD request: poem answers a HEAD with the
+/// GET handler (and drops the body), so a handler that would do costly work
+/// for the body asks for this to skip it.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadRequest;
+
+async fn mark_head<E: Endpoint>(next: Arc<E>, mut request: Request) -> poem::Result<Response> {
+    if request.method() == poem::http::Method::HEAD {
+        request.extensions_mut().insert(HeadRequest);
+    }
+    Ok(next.call(request).await?.into_response())
 }
 
 /// The longest incoming `x-request-id` that is reused.

@@ -1,5 +1,6 @@
 use super::{ApiTags, AppState};
 use crate::error::ApiError;
+use crate::middleware::HeadRequest;
 use crate::reports::{self, DepartmentsAboveMean, HiresByQuarter, Rendered};
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::Query;
@@ -31,6 +32,8 @@ enum ReportResponse<T> {
     Json(Json<T>),
     Csv(String),
     Html(Html<String>),
+    /// A HEAD request: the headers of the format, no report computed.
+    Head(Format),
 }
 
 impl<T: ToJSON + Send> IntoResponse for ReportResponse<T> {
@@ -41,6 +44,14 @@ impl<T: ToJSON + Send> IntoResponse for ReportResponse<T> {
                 .with_content_type("text/csv; charset=utf-8")
                 .into_response(),
             ReportResponse::Html(html) => html.into_response(),
+            ReportResponse::Head(format) => {
+                let content_type = match format {
+                    Format::Json => "application/json; charset=utf-8",
+                    Format::Csv => "text/csv; charset=utf-8",
+                    Format::Html => "text/html; charset=utf-8",
+                };
+                Response::builder().content_type(content_type).finish()
+            }
         }
     }
 }
@@ -104,9 +115,13 @@ impl ReportsApi {
         format: Query<Option<Format>>,
         request: &Request,
     ) -> Result<ReportResponse<HiresByQuarter>, ApiError> {
+        let format = negotiate(format.0, request);
+        if request.data::<HeadRequest>().is_some() {
+            return Ok(ReportResponse::Head(format));
+        }
         let state = &self.state;
         let rendered = reports::hires_by_quarter(&state.db, &state.reports_dir, year.0).await?;
-        Ok(respond(rendered, negotiate(format.0, request)))
+        Ok(respond(rendered, format))
     }
 
     /// req2: departments that hired more than the mean in a year.
@@ -132,10 +147,14 @@ impl ReportsApi {
         format: Query<Option<Format>>,
         request: &Request,
     ) -> Result<ReportResponse<DepartmentsAboveMean>, ApiError> {
+        let format = negotiate(format.0, request);
+        if request.data::<HeadRequest>().is_some() {
+            return Ok(ReportResponse::Head(format));
+        }
         let state = &self.state;
         let rendered =
             reports::departments_above_mean(&state.db, &state.reports_dir, year.0).await?;
-        Ok(respond(rendered, negotiate(format.0, request)))
+        Ok(respond(rendered, format))
     }
 }
 

@@ -181,6 +181,20 @@ async fn reads_need_the_token_when_so_configured() {
 
     assert_eq!(get("/api/v1/tables", None).await.unwrap().status(), 401);
     assert_eq!(get("/api/v1/rejects", None).await.unwrap().status(), 401);
+    let head = app
+        .http
+        .head(app.url("/api/v1/tables"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 401, "HEAD is a read too");
+    let head = app
+        .http
+        .head(app.url("/api/v1/reports/hires-by-quarter"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 401, "HEAD is a read too");
     assert_eq!(
         get("/api/v1/tables/jobs/rows/1", Some("wrong"))
             .await

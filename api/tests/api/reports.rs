@@ -116,6 +116,25 @@ engine_tests! {
         assert!(dir.join("hires-by-quarter-2020.html").is_file());
     }
 
+    async fn head_answers_the_headers_without_computing_or_writing_a_report(engine) {
+        let app = hand_built(engine).await;
+        for (query, content_type) in [
+            ("", "application/json; charset=utf-8"),
+            ("&format=csv", "text/csv; charset=utf-8"),
+            ("&format=html", "text/html; charset=utf-8"),
+        ] {
+            for report in ["hires-by-quarter", "departments-above-mean"] {
+                let url = app.url(&format!("/api/v1/reports/{report}?year=2021{query}"));
+                let response = app.http.head(url).send().await.unwrap();
+                assert_eq!(response.status(), 200, "{report}{query}");
+                assert_eq!(response.headers()["content-type"], content_type, "{report}{query}");
+            }
+        }
+        let reports = app.shared_dir.path().join("reports");
+        let written = std::fs::read_dir(&reports).map(|files| files.count()).unwrap_or(0);
+        assert_eq!(written, 0, "a HEAD wrote report files");
+    }
+
     async fn bad_report_parameters_are_json_400s(engine) {
         let app = spawn_app(engine).await;
         for path in [
