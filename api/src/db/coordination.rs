@@ -18,60 +18,60 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, Transaction};
 use std::time::Duration;
 
-/// A MySQL named lock, held until [`NamedLock::release`] or drop. On SQLite
-/// it holds nothing.
-pub struct NamedLock {
-    held: Option<(PoolConnection<Any>, String)>,
-}
+/// A connection that holds something for its session (a named lock, an
+/// open transaction). [`Holding::end`] runs the statement that lets go and
+/// returns the connection to the pool; dropped before that, the connection
+/// is closed instead, and the database lets go with the session. `None` on
+/// SQLite, where there is nothing to hold.
+struct Holding(Option<PoolConnection<Any>>);
 
-impl NamedLock {
-    /// Releases the lock and returns its connection to the pool.
-    pub async fn release(mut self) {
-        if let Some((mut conn, name)) = self.held.take() {
-            let released = sqlx::query("SELECT RELEASE_LOCK(?)")
-                .bind(&name)
+impl Holding {
+    async fn end(mut self, statement: String) {
+        if let Some(mut conn) = self.0.take()
+            && sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
                 .execute(&mut *conn)
-                .await;
-            if released.is_err() {
-                // Closing the session releases its locks.
-                drop(conn.detach());
-            }
-        }
-    }
-}
-
-impl Drop for NamedLock {
-    fn drop(&mut self) {
-        if let Some((conn, _)) = self.held.take() {
-            // No await here: close the session, which releases the lock.
-            drop(conn.detach());
-        }
-    }
-}
-
-/// The exclusive hold on the write gate: no ingest transaction on any
-/// process starts its work until [`GateHold::open`] or drop.
-pub struct GateHold {
-    held: Option<PoolConnection<Any>>,
-}
-
-impl GateHold {
-    /// Lets the writers in again.
-    pub async fn open(mut self) {
-        if let Some(mut conn) = self.held.take()
-            && sqlx::raw_sql("COMMIT").execute(&mut *conn).await.is_err()
+                .await
+                .is_err()
         {
             drop(conn.detach());
         }
     }
 }
 
-impl Drop for GateHold {
+impl Drop for Holding {
     fn drop(&mut self) {
-        if let Some(conn) = self.held.take() {
-            // Closing the session rolls its transaction back and frees the row.
+        if let Some(conn) = self.0.take() {
+            // No await here: close the session.
             drop(conn.detach());
         }
+    }
+}
+
+/// A MySQL named lock, held until [`NamedLock::release`] or drop.
+pub struct NamedLock {
+    held: Holding,
+    /// One of this module's own names (no quotes in it).
+    name: String,
+}
+
+impl NamedLock {
+    /// Releases the lock and returns its connection to the pool.
+    pub async fn release(self) {
+        let statement = format!("SELECT RELEASE_LOCK('{}')", self.name);
+        self.held.end(statement).await;
+    }
+}
+
+/// The exclusive hold on the write gate: no ingest transaction on any
+/// process starts its work until [`GateHold::open`] or drop.
+pub struct GateHold {
+    held: Holding,
+}
+
+impl GateHold {
+    /// Lets the writers in again.
+    pub async fn open(self) {
+        self.held.end("COMMIT".to_owned()).await;
     }
 }
 
@@ -80,7 +80,10 @@ impl Db {
     /// at once (one process owns the file).
     pub async fn named_lock(&self, name: &str, wait: Duration) -> anyhow::Result<NamedLock> {
         if self.engine == Engine::Sqlite {
-            return Ok(NamedLock { held: None });
+            return Ok(NamedLock {
+                held: Holding(None),
+                name: name.to_owned(),
+            });
         }
         let mut conn = self.acquire().await?;
         let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
@@ -91,7 +94,8 @@ impl Db {
             .with_context(|| format!("cannot ask for the lock {name}"))?;
         match got {
             Some(1) => Ok(NamedLock {
-                held: Some((conn, name.to_owned())),
+                held: Holding(Some(conn)),
+                name: name.to_owned(),
             }),
             _ => anyhow::bail!("another API process held the lock {name} for over {wait:?}"),
         }
@@ -102,14 +106,18 @@ impl Db {
     /// SQLite, where the caller's exclusive write turn is enough.
     pub async fn hold_write_gate(&self) -> sqlx::Result<GateHold> {
         if self.engine == Engine::Sqlite {
-            return Ok(GateHold { held: None });
+            return Ok(GateHold {
+                held: Holding(None),
+            });
         }
         let mut conn = self.acquire().await?;
         sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
         sqlx::query("SELECT name FROM write_gate WHERE name = 'tables' FOR UPDATE")
             .execute(&mut *conn)
             .await?;
-        Ok(GateHold { held: Some(conn) })
+        Ok(GateHold {
+            held: Holding(Some(conn)),
+        })
     }
 }
 

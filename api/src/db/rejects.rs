@@ -40,9 +40,9 @@ pub async fn record_rejects(
     rejects: &[NewReject<'_>],
     now: &str,
 ) -> sqlx::Result<()> {
-    let (source_name, request_id, file_name, file_sha256) = match source {
-        Source::Request { request_id } => ("api", Some(request_id), None, None),
-        Source::File { name, sha256 } => ("file", None, Some(name), Some(sha256)),
+    let (kind, request_id, file_name, file_sha256) = match source {
+        Source::Request { request_id } => (RejectSource::Api, Some(request_id), None, None),
+        Source::File { name, sha256 } => (RejectSource::File, None, Some(name), Some(sha256)),
     };
     for chunk in rejects.chunks(ROWS_PER_INSERT) {
         let mut query = QueryBuilder::<Any>::new(
@@ -56,7 +56,7 @@ pub async fn record_rejects(
                 Source::File { .. } => (Some(position), None),
             };
             row.push_bind(table.name())
-                .push_bind(source_name)
+                .push_bind(kind.as_str())
                 .push_bind(request_id)
                 .push_bind(file_name)
                 .push_bind(file_sha256)
@@ -97,11 +97,10 @@ impl StoredReject {
         let decode = |what: &str, value: &str| {
             sqlx::Error::Decode(format!("rejects.{what} holds {value:?}").into())
         };
-        let source = match self.source.as_str() {
-            "api" => RejectSource::Api,
-            "file" => RejectSource::File,
-            other => return Err(decode("source", other)),
-        };
+        let source = [RejectSource::Api, RejectSource::File]
+            .into_iter()
+            .find(|kind| kind.as_str() == self.source)
+            .ok_or_else(|| decode("source", &self.source))?;
         let code = self
             .code
             .parse::<RejectCode>()

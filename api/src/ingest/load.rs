@@ -16,10 +16,8 @@ use tokio::sync::mpsc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadSummary {
     pub table: Table,
-    pub rows_read: i64,
-    pub inserted: i64,
-    pub already_stored: i64,
-    pub rejected: i64,
+    /// The file's record: rows read, inserted, already stored, rejected.
+    pub counts: db::LoadRecord,
     /// False when the file had been loaded completely before this start.
     pub loaded_now: bool,
 }
@@ -65,10 +63,7 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
             tracing::info!(rows = done.rows_read, "already loaded; skipping");
             return Ok(LoadSummary {
                 table,
-                rows_read: done.rows_read,
-                inserted: done.inserted,
-                already_stored: done.already_stored,
-                rejected: done.rejected,
+                counts: done.clone(),
                 loaded_now: false,
             });
         }
@@ -116,10 +111,7 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
     );
     Ok(LoadSummary {
         table,
-        rows_read: done.rows_read,
-        inserted: done.inserted,
-        already_stored: done.already_stored,
-        rejected: done.rejected,
+        counts: done,
         loaded_now: true,
     })
 }
