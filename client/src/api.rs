@@ -131,7 +131,10 @@ impl Api {
         path: &str,
         body: Vec<u8>,
     ) -> Result<T, Failure> {
-        let token = self.token.clone().unwrap_or_default();
+        // Without a token this is not worth retrying: the same error each time.
+        let token = self
+            .token()
+            .map_err(|err| Failure::Unexpected(err.to_string()))?;
         let request = self
             .http
             .post(self.url(path))

@@ -30,12 +30,6 @@ pub async fn run(
     format: DataFormat,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let mut out: Box<dyn Write> = match output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
     let mut filters = String::new();
     if let Some(table) = table {
         filters.push_str(&format!("&table={table}"));
@@ -47,14 +41,21 @@ pub async fn run(
         };
         filters.push_str(&format!("&source={name}"));
     }
+    let path = |after_id: i64| format!("/api/v1/rejects?limit=1000&after_id={after_id}{filters}");
+    // The file is made only once the API has answered: a failure leaves
+    // an earlier file as it was.
+    let mut page: RejectPage = api.get(&path(0)).await?;
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
     if format == DataFormat::Json {
         write!(out, "[")?;
     }
-    let mut after_id = 0;
     let mut written = 0u64;
     loop {
-        let path = format!("/api/v1/rejects?limit=1000&after_id={after_id}{filters}");
-        let page: RejectPage = api.get(&path).await?;
         match format {
             DataFormat::Csv => {
                 for reject in &page.rejects {
@@ -75,7 +76,7 @@ pub async fn run(
         }
         written += page.rejects.len() as u64;
         match page.next_after_id {
-            Some(next) => after_id = next,
+            Some(next) => page = api.get(&path(next)).await?,
             None => break,
         }
     }

@@ -67,3 +67,19 @@ fn rejects_list_why_and_give_back_the_raw_rows_to_fix_and_resend() {
         .success()
         .stdout("[]\n");
 }
+
+#[test]
+fn a_failed_rejects_listing_leaves_an_earlier_output_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rejects.csv");
+    std::fs::write(&file, "2,fixed\n").unwrap();
+    crate::client()
+        .env("API_URL", "http://127.0.0.1:1")
+        .args(["rejects", "--format", "csv", "--output"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains("cannot reach the API"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "2,fixed\n");
+}
