@@ -122,7 +122,7 @@ after=$(counts)
 
 step "journey: req1, req2"
 req1=$(client req1 --year 2021)
-echo "$req1" | head -n 5
+head -n 5 <<<"$req1"
 expect_line "$req1" 'department .*job .*Q1 .*Q2 .*Q3 .*Q4' "req1 header"
 [[ $(grep -c 'Stack Hire' <<<"$req1" || true) -eq 0 ]] || fail "req1 shows employee names"
 [[ $(wc -l <<<"$req1") -gt 10 ]] || fail "req1 has too few lines"

@@ -149,7 +149,7 @@ mysql_image() {
 }
 
 mapfile -t images < <(base_images Dockerfile db/Dockerfile)
-debian=$(printf '%s\n' "${images[@]}" | grep '^debian:' | head -n1)
+debian=$(printf '%s\n' "${images[@]}" | grep -m1 '^debian:' || true)
 [[ -n $debian ]] || { echo "error: no debian base image in the Dockerfiles" >&2; exit 1; }
 
 # The Debian image first: the other stand-ins are built on it.
