@@ -50,29 +50,19 @@ impl ApiToken {
     }
 }
 
-/// With `READS_NEED_TOKEN`, every read under `/api/` (GET, and HEAD, which
-/// is a GET without the body) needs the token too.
-pub async fn guard_reads<E: poem::Endpoint>(
-    next: std::sync::Arc<E>,
-    request: Request,
-) -> poem::Result<poem::Response> {
-    let read = matches!(
-        *request.method(),
-        poem::http::Method::GET | poem::http::Method::HEAD
-    );
-    if read && request.uri().path().starts_with("/api/") {
-        let token = request.data::<ApiToken>().ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!("the API token is not in the request data"))
-        })?;
-        let presented = request
-            .headers()
-            .get(poem::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        token.check(presented.trim())?;
-    }
-    Ok(poem::IntoResponse::into_response(next.call(request).await?))
+/// Checks the request's `Authorization: Bearer <token>` from its headers
+/// alone: nothing of the body has been read yet.
+pub fn check_request(request: &Request) -> Result<(), ApiError> {
+    let token = request.data::<ApiToken>().ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("the API token is not in the request data"))
+    })?;
+    let presented = request
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized)?;
+    token.check(presented.trim())
 }
 
 /// Where the generated token lives.

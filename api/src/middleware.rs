@@ -1,11 +1,13 @@
 //! The HTTP surface: the API, Swagger UI and the spec behind the middleware
 //! every request goes through (request id, logging, `Allow` on 405, errors
-//! as JSON, the read guard, the readiness gate, the body limit).
+//! as JSON, the token checked from the headers, the readiness gate, the
+//! body limit).
 
 use crate::auth::{self, ApiToken};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode, render_poem_error};
 use crate::routes::{self, AppState};
+use poem::http::Method;
 use poem::middleware::{RequestId, ReuseId};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use std::sync::Arc;
@@ -18,17 +20,21 @@ pub fn endpoint(
     token: ApiToken,
     config: &Config,
 ) -> impl Endpoint<Output = Response> + use<> {
-    let max_body_bytes = config.max_body_bytes;
-    let reads_need_token = config.reads_need_token;
     let api = routes::openapi(Arc::clone(&state));
     let docs = api.swagger_ui();
-    let allowed = Arc::new(AllowedMethods::from_spec(&api.spec()));
+    let routes = Arc::new(RouteTable::from_spec(&api.spec()));
     let spec = api.spec_endpoint();
+    let edge = Arc::new(Edge {
+        routes: Arc::clone(&routes),
+        max_body_bytes: config.max_body_bytes,
+        reads_need_token: config.reads_need_token,
+    });
+    let reading = Arc::clone(&edge);
     Route::new()
         .nest("/", api)
         .nest("/docs", docs)
         .at("/openapi.json", poem::get(spec))
-        .around(move |next, request| limit_body(next, request, max_body_bytes))
+        .around(move |next, request| read_body(next, request, Arc::clone(&reading)))
         .around(move |next, request| {
             let state = Arc::clone(&state);
             async move {
@@ -39,20 +45,108 @@ pub fn endpoint(
                 Ok(next.call(request).await?.into_response())
             }
         })
-        .around(move |next, request| async move {
-            if reads_need_token {
-                auth::guard_reads(next, request).await
-            } else {
-                Ok(next.call(request).await?.into_response())
-            }
-        })
+        .around(move |next, request| authorize(next, request, Arc::clone(&edge)))
         .data(token)
         .catch_all_error(render_poem_error)
-        .around(move |next, request| allow_on_405(next, request, Arc::clone(&allowed)))
+        .around(move |next, request| allow_on_405(next, request, Arc::clone(&routes)))
         .around(log_request)
         .around(mark_head)
         .with(RequestId::default().reuse_id(ReuseId::Use))
         .around(drop_unsafe_request_id)
+}
+
+/// What the edge decides from a request's head, before any of its body is
+/// read.
+struct Edge {
+    routes: Arc<RouteTable>,
+    max_body_bytes: u64,
+    reads_need_token: bool,
+}
+
+impl Edge {
+    /// Whether the request reaches an operation that needs the token: every
+    /// write, and with `READS_NEED_TOKEN` every read under `/api/`. A path or
+    /// method the API does not serve goes on to its 404 or 405.
+    fn needs_token(&self, request: &Request) -> bool {
+        let path = request.uri().path();
+        if !self.routes.serves(request.method(), path) {
+            return false;
+        }
+        !is_read(request.method()) || (self.reads_need_token && path.starts_with("/api/"))
+    }
+}
+
+fn is_read(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD)
+}
+
+/// Checks the token from the headers alone: a request without the right
+/// one is answered 401 or 403 at once, and its body is never read.
+async fn authorize<E: Endpoint>(
+    next: Arc<E>,
+    request: Request,
+    edge: Arc<Edge>,
+) -> poem::Result<Response> {
+    if edge.needs_token(&request)
+        && let Err(err) = auth::check_request(&request)
+    {
+        return Ok(refuse_unread(&request, err));
+    }
+    Ok(next.call(request).await?.into_response())
+}
+
+/// Reads the body of a request the API serves, up to the limit, so that an
+/// oversized upload gets 413 whether it declares its length or is chunked.
+/// A declared length over the limit is refused before a byte is read; a
+/// chunked body is read until it passes the limit. Either way the
+/// connection is closed rather than drained.
+async fn read_body<E: Endpoint>(
+    next: Arc<E>,
+    mut request: Request,
+    edge: Arc<Edge>,
+) -> poem::Result<Response> {
+    if !edge.routes.serves(request.method(), request.uri().path()) {
+        return Ok(next.call(request).await?.into_response());
+    }
+    let max = edge.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max) {
+        return Ok(refuse_unread(&request, ApiError::PayloadTooLarge(max)));
+    }
+    let mut reader = request.take_body().into_async_read().take(max + 1);
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    if let Err(err) = reader.read_to_end(&mut bytes).await {
+        let message = format!("cannot read the body: {err}");
+        return Err(ApiError::BadRequest(message, ErrorCode::BadBody).into());
+    }
+    if bytes.len() as u64 > max {
+        return Ok(refuse_unread(&request, ApiError::PayloadTooLarge(max)));
+    }
+    request.set_body(bytes);
+    Ok(next.call(request).await?.into_response())
+}
+
+/// The error's response, closing the connection when the request may have
+/// a body that was not read: draining it would let a client without the
+/// token, or with an oversized upload, keep the server reading.
+fn refuse_unread(request: &Request, err: ApiError) -> Response {
+    let headers = request.headers();
+    let has_body = headers.contains_key(poem::http::header::TRANSFER_ENCODING)
+        || headers
+            .get(poem::http::header::CONTENT_LENGTH)
+            .is_some_and(|length| length != "0");
+    let mut response = err.into_response();
+    if has_body {
+        response.headers_mut().insert(
+            poem::http::header::CONNECTION,
+            poem::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// In the request's data of a HEAD request: poem answers a HEAD with the
@@ -62,7 +156,7 @@ pub fn endpoint(
 pub struct HeadRequest;
 
 async fn mark_head<E: Endpoint>(next: Arc<E>, mut request: Request) -> poem::Result<Response> {
-    if request.method() == poem::http::Method::HEAD {
+    if request.method() == Method::HEAD {
         request.extensions_mut().insert(HeadRequest);
     }
     Ok(next.call(request).await?.into_response())
@@ -96,57 +190,36 @@ async fn drop_unsafe_request_id<E: Endpoint>(
 
 const REQUEST_ID: &str = "x-request-id";
 
-/// Reads the body up front with a cap, so an oversized upload gets 413
-/// whether it declares its length or is chunked. Some more of an oversized
-/// body is read and dropped (up to four times the cap) before answering, so
-/// that a client still sending can read the 413 instead of a reset.
-async fn limit_body<E: Endpoint>(
-    next: Arc<E>,
-    mut request: Request,
-    max: u64,
-) -> poem::Result<Response> {
-    let mut reader = request.take_body().into_async_read();
-    let mut bytes = Vec::new();
-    if let Err(err) = (&mut reader).take(max + 1).read_to_end(&mut bytes).await {
-        let message = format!("cannot read the body: {err}");
-        return Err(ApiError::BadRequest(message, ErrorCode::BadBody).into());
-    }
-    if bytes.len() as u64 > max {
-        let _ = tokio::io::copy(
-            &mut reader.take(max.saturating_mul(4)),
-            &mut tokio::io::sink(),
-        )
-        .await;
-        return Err(ApiError::PayloadTooLarge(max).into());
-    }
-    request.set_body(bytes);
-    Ok(next.call(request).await?.into_response())
+/// The methods of each path of the spec: which requests reach an
+/// operation, and the `Allow` header that RFC 9110 asks of a 405.
+struct RouteTable(Vec<RouteMethods>);
+
+struct RouteMethods {
+    template: String,
+    methods: Vec<Method>,
+    allow: String,
 }
 
-/// The methods of each path of the spec, for the `Allow` header that
-/// RFC 9110 asks of a 405.
-struct AllowedMethods(Vec<(String, String)>);
-
-impl AllowedMethods {
-    fn from_spec(spec: &str) -> AllowedMethods {
+impl RouteTable {
+    fn from_spec(spec: &str) -> RouteTable {
         let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
         let paths = spec["paths"].as_object().into_iter().flatten();
-        let mut allowed: Vec<(String, String)> = paths
+        let mut routes: Vec<RouteMethods> = paths
             .map(|(template, operations)| {
-                let methods: Vec<String> = operations
+                let methods: Vec<Method> = operations
                     .as_object()
                     .into_iter()
                     .flat_map(|o| o.keys())
-                    .map(|method| method.to_uppercase())
+                    .filter_map(|method| method.to_uppercase().parse().ok())
                     .collect();
-                (template.clone(), methods.join(", "))
+                RouteMethods::new(template, methods)
             })
             .collect();
-        allowed.push(("/openapi.json".to_owned(), "GET".to_owned()));
-        AllowedMethods(allowed)
+        routes.push(RouteMethods::new("/openapi.json", vec![Method::GET]));
+        RouteTable(routes)
     }
 
-    fn of(&self, path: &str) -> Option<&str> {
+    fn of(&self, path: &str) -> Option<&RouteMethods> {
         let matches = |template: &str| {
             let (mut wanted, mut given) = (template.split('/'), path.split('/'));
             loop {
@@ -157,23 +230,46 @@ impl AllowedMethods {
                 }
             }
         };
-        self.0
+        self.0.iter().find(|route| matches(&route.template))
+    }
+
+    /// Whether `method` on `path` reaches an operation (HEAD is GET).
+    fn serves(&self, method: &Method, path: &str) -> bool {
+        let method = if *method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.of(path)
+            .is_some_and(|route| route.methods.contains(method))
+    }
+}
+
+impl RouteMethods {
+    fn new(template: &str, methods: Vec<Method>) -> RouteMethods {
+        let allow = methods
             .iter()
-            .find(|(template, _)| matches(template))
-            .map(|(_, methods)| methods.as_str())
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        RouteMethods {
+            template: template.to_owned(),
+            methods,
+            allow,
+        }
     }
 }
 
 async fn allow_on_405<E: Endpoint>(
     next: Arc<E>,
     request: Request,
-    allowed: Arc<AllowedMethods>,
+    routes: Arc<RouteTable>,
 ) -> poem::Result<Response> {
     let path = request.uri().path().to_owned();
     let mut response = next.call(request).await?.into_response();
     if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
-        && let Some(methods) = allowed.of(&path)
-        && let Ok(value) = poem::http::HeaderValue::from_str(methods)
+        && let Some(route) = routes.of(&path)
+        && let Ok(value) = poem::http::HeaderValue::from_str(&route.allow)
     {
         response
             .headers_mut()

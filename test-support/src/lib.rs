@@ -7,12 +7,14 @@
 //! - [`TestApp`]: the real application on port 0 over that database, with
 //!   typed calls ([`Answer`]) and raw ones for tests about the wire format;
 //! - [`BlockingApp`]: the same, owning its runtime, for synchronous tests;
-//! - [`engine_tests!`]: each test body once per engine.
+//! - [`engine_tests!`]: each test body once per engine;
+//! - [`raw`]: HTTP/1.1 by hand, for requests that misbehave on purpose.
 
 mod app;
 mod blocking;
 mod calls;
 mod db;
+pub mod raw;
 
 pub use app::{
     TestApp, config, into_json, spawn_app, spawn_app_with_config, spawn_app_with_data, unstarted,

@@ -3,6 +3,7 @@
 
 mod backup_interop;
 mod backups;
+mod edge;
 mod hardening;
 mod historical;
 mod ingest;
