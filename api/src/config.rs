@@ -83,9 +83,75 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1024..)
     )]
     pub max_body_bytes: u64,
+
+    /// Seconds a client has to send a request's headers (from connecting,
+    /// or from its previous response); then the connection is closed.
+    #[arg(
+        long,
+        env = "HEADER_TIMEOUT_SECS",
+        value_name = "HEADER_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a whole request may take, body and work: a body still
+    /// arriving then gets 408, work still running 503 (and is stopped).
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_SECS",
+        value_name = "REQUEST_TIMEOUT_SECS",
+        default_value_t = 120,
+        value_parser = clap::value_parser!(u64).range(1..=86400)
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Connections served at once. Over it, a few more are accepted for
+    /// `/health` and `/ready` only (others get 503), and the rest are closed.
+    #[arg(
+        long,
+        env = "MAX_CONNECTIONS",
+        value_name = "MAX_CONNECTIONS",
+        default_value_t = 1024,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    pub max_connections: u32,
+
+    /// HTTP/2 streams (requests in flight) per connection.
+    #[arg(
+        long,
+        env = "HTTP2_MAX_STREAMS",
+        value_name = "HTTP2_MAX_STREAMS",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    pub http2_max_streams: u32,
+
+    /// Seconds a write waits for its turn (another batch, a restore's
+    /// swap) before it is answered 503 with `Retry-After`.
+    #[arg(
+        long,
+        env = "WRITE_WAIT_SECS",
+        value_name = "WRITE_WAIT_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub write_wait_secs: u64,
 }
 
 impl Config {
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.header_timeout_secs)
+    }
+
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn write_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.write_wait_secs)
+    }
+
     /// Fills DATABASE_URL and API_TOKEN from their `*_FILE` variables when
     /// they are not set directly.
     pub fn read_secret_files(&mut self) -> anyhow::Result<()> {
@@ -175,6 +241,18 @@ mod tests {
         assert!(err.to_string().contains("LOG_FORMAT"), "{err}");
         let err = Config::try_parse_from(["api", "--max-body-bytes", "12"]).unwrap_err();
         assert!(err.to_string().contains("MAX_BODY_BYTES"), "{err}");
+        for (flag, variable) in [
+            ("--header-timeout-secs", "HEADER_TIMEOUT_SECS"),
+            ("--request-timeout-secs", "REQUEST_TIMEOUT_SECS"),
+            ("--max-connections", "MAX_CONNECTIONS"),
+            ("--http2-max-streams", "HTTP2_MAX_STREAMS"),
+            ("--write-wait-secs", "WRITE_WAIT_SECS"),
+        ] {
+            for bad in ["0", "soon"] {
+                let err = Config::try_parse_from(["api", flag, bad]).unwrap_err();
+                assert!(err.to_string().contains(variable), "{flag} {bad}: {err}");
+            }
+        }
     }
 
     #[test]

@@ -56,6 +56,16 @@ pub enum ErrorCode {
     TooManyRows,
     /// 422: the backup file cannot be restored.
     InvalidBackup,
+    /// 408: the body did not arrive within `REQUEST_TIMEOUT_SECS`.
+    RequestTimeout,
+    /// 503: the request's work took longer than `REQUEST_TIMEOUT_SECS` and
+    /// was stopped; what it had not committed was rolled back.
+    Timeout,
+    /// 503: the server is at `MAX_CONNECTIONS`; retry after `Retry-After`.
+    Overloaded,
+    /// 503: no turn to write came within `WRITE_WAIT_SECS`; retry after
+    /// `Retry-After`.
+    Busy,
     /// 503: the database cannot be reached.
     DatabaseUnavailable,
     /// 503: the service is still starting.
@@ -83,6 +93,14 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unprocessable(String, ErrorCode),
+    #[error("the request body did not arrive within {0} s (REQUEST_TIMEOUT_SECS)")]
+    RequestTimeout(u64),
+    #[error("the request took longer than {0} s (REQUEST_TIMEOUT_SECS) and was stopped")]
+    Timeout(u64),
+    #[error("the server is at its connection limit; retry shortly")]
+    Overloaded,
+    #[error("no turn to write came within WRITE_WAIT_SECS; retry shortly")]
+    Busy,
     #[error("the database is unavailable; try again shortly")]
     Unavailable(#[source] anyhow::Error),
     /// The service is up but not serving data yet (the text says why).
@@ -103,7 +121,12 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable(_)
+            | ApiError::NotReady(_)
+            | ApiError::Timeout(_)
+            | ApiError::Overloaded
+            | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,9 +141,22 @@ impl ApiError {
             ApiError::UnknownTable => ErrorCode::UnknownTable,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::RequestTimeout(_) => ErrorCode::RequestTimeout,
+            ApiError::Timeout(_) => ErrorCode::Timeout,
+            ApiError::Overloaded => ErrorCode::Overloaded,
+            ApiError::Busy => ErrorCode::Busy,
             ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
             ApiError::NotReady(_) => ErrorCode::NotReady,
             ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Seconds after which a retry may succeed, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Overloaded | ApiError::NotReady(_) | ApiError::Unavailable(_) => Some(1),
+            ApiError::Busy => Some(2),
+            _ => None,
         }
     }
 
@@ -131,11 +167,15 @@ impl ApiError {
         }
     }
 
-    /// Classifies an unexpected failure: a database that cannot be reached
-    /// is a 503 the client may retry; anything else is a 500.
+    /// Classifies an unexpected failure: a database that cannot be reached,
+    /// or a write that found no turn in time, is a 503 the client may retry;
+    /// anything else is a 500.
     pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
         let err = err.into();
-        if crate::db::is_unreachable(&err) {
+        if crate::db::is_write_busy(&err) {
+            tracing::warn!(error = format!("{err:#}"), "write turn not found in time");
+            ApiError::Busy
+        } else if crate::db::is_unreachable(&err) {
             ApiError::Unavailable(err)
         } else {
             ApiError::Internal(err)
@@ -182,7 +222,14 @@ impl ApiError {
             }
             _ => {}
         }
-        Json(self.body()).with_status(self.status()).into_response()
+        let mut response = Json(self.body()).with_status(self.status()).into_response();
+        if let Some(seconds) = self.retry_after() {
+            response.headers_mut().insert(
+                poem::http::header::RETRY_AFTER,
+                poem::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }
 
@@ -201,7 +248,7 @@ impl From<ApiError> for poem::Error {
     }
 }
 
-const DOCUMENTED: [(u16, &str); 9] = [
+const DOCUMENTED: [(u16, &str); 10] = [
     (
         400,
         "The request is malformed: not JSON rows, not CSV, a bad parameter.",
@@ -209,6 +256,10 @@ const DOCUMENTED: [(u16, &str); 9] = [
     (401, "No bearer token was sent."),
     (403, "The bearer token is not valid."),
     (404, "Unknown table, or no such row or backup."),
+    (
+        408,
+        "The body did not arrive within REQUEST_TIMEOUT_SECS; the connection is closed.",
+    ),
     (413, "The body is larger than the limit."),
     (415, "The content type is not one the endpoint reads."),
     (
@@ -218,7 +269,7 @@ const DOCUMENTED: [(u16, &str); 9] = [
     (500, "An unexpected error; the cause is in the server log."),
     (
         503,
-        "The database cannot be reached, or the service is still starting; retry later.",
+        "Retry after Retry-After: the database cannot be reached, the service is still starting or at its connection limit, no write turn came within WRITE_WAIT_SECS, or the work took longer than REQUEST_TIMEOUT_SECS.",
     ),
 ];
 

@@ -14,6 +14,7 @@ pub mod middleware;
 pub mod readiness;
 pub mod reports;
 pub mod routes;
+pub mod server;
 pub mod startup;
 pub mod telemetry;
 pub mod wire;

@@ -11,6 +11,8 @@ use poem::http::Method;
 use poem::middleware::{RequestId, ReuseId};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
 /// The whole HTTP surface: the API, Swagger UI, the spec, and the
@@ -30,6 +32,7 @@ pub fn endpoint(
         reads_need_token: config.reads_need_token,
     });
     let reading = Arc::clone(&edge);
+    let request_timeout = config.request_timeout();
     Route::new()
         .nest("/", api)
         .nest("/docs", docs)
@@ -48,6 +51,10 @@ pub fn endpoint(
         .around(move |next, request| authorize(next, request, Arc::clone(&edge)))
         .data(token)
         .catch_all_error(render_poem_error)
+        .around(move |next, request| limit_time(next, request, request_timeout))
+        // Boxed here so that the type of the whole chain stays shallow
+        // enough for the compiler.
+        .boxed()
         .around(move |next, request| allow_on_405(next, request, Arc::clone(&routes)))
         .around(log_request)
         .around(mark_head)
@@ -119,7 +126,15 @@ async fn read_body<E: Endpoint>(
     }
     let mut reader = request.take_body().into_async_read().take(max + 1);
     let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
-    if let Err(err) = reader.read_to_end(&mut bytes).await {
+    let reading = request.data::<BodyReading>().cloned();
+    reading
+        .iter()
+        .for_each(|r| r.0.store(true, Ordering::Relaxed));
+    let read = reader.read_to_end(&mut bytes).await;
+    reading
+        .iter()
+        .for_each(|r| r.0.store(false, Ordering::Relaxed));
+    if let Err(err) = read {
         let message = format!("cannot read the body: {err}");
         return Err(ApiError::BadRequest(message, ErrorCode::BadBody).into());
     }
@@ -128,6 +143,41 @@ async fn read_body<E: Endpoint>(
     }
     request.set_body(bytes);
     Ok(next.call(request).await?.into_response())
+}
+
+/// Set while [`read_body`] waits for the body, so that a request that runs
+/// out of time there is told its body was late (408), not its work.
+#[derive(Clone, Default)]
+struct BodyReading(Arc<AtomicBool>);
+
+/// Bounds a whole request, body and work, by `REQUEST_TIMEOUT_SECS`: a body
+/// still arriving then gets 408 and the connection is closed; work still
+/// running is stopped (dropped: its transaction rolls back) and gets 503.
+async fn limit_time<E: Endpoint>(
+    next: Arc<E>,
+    mut request: Request,
+    limit: Duration,
+) -> poem::Result<Response> {
+    let reading = BodyReading::default();
+    request.extensions_mut().insert(reading.clone());
+    match tokio::time::timeout(limit, next.call(request)).await {
+        Ok(response) => Ok(response?.into_response()),
+        Err(_) if reading.0.load(Ordering::Relaxed) => {
+            let mut response = ApiError::RequestTimeout(limit.as_secs()).into_response();
+            response.headers_mut().insert(
+                poem::http::header::CONNECTION,
+                poem::http::HeaderValue::from_static("close"),
+            );
+            Ok(response)
+        }
+        Err(_) => {
+            tracing::warn!(
+                limit_secs = limit.as_secs(),
+                "request stopped: REQUEST_TIMEOUT_SECS"
+            );
+            Ok(ApiError::Timeout(limit.as_secs()).into_response())
+        }
+    }
 }
 
 /// The error's response, closing the connection when the request may have

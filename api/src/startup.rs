@@ -9,16 +9,17 @@ use crate::ingest;
 use crate::middleware::endpoint;
 use crate::readiness::Readiness;
 use crate::routes::AppState;
+use crate::server::{self, Limits};
 use anyhow::Context;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{EndpointExt, Response, Server};
+use poem::{EndpointExt, Response};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: tokio::net::TcpListener,
+    limits: Limits,
     port: u16,
     app: poem::endpoint::BoxEndpoint<'static, Response>,
     state: Arc<AppState>,
@@ -31,7 +32,7 @@ impl Application {
     /// The database is not touched yet: [`Application::run_until`] serves at
     /// once and gets the data ready in the background.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let db = Db::connect_lazy(&config.database_url())?;
+        let db = Db::connect_lazy(&config.database_url(), config.write_wait())?;
         let token = match &config.api_token {
             Some(token) => token.expose().to_owned(),
             None => {
@@ -47,18 +48,23 @@ impl Application {
             backups_dir: config.shared_dir.join("backups"),
             reports_dir: config.shared_dir.join("reports"),
         });
-        let acceptor = TcpListener::bind(config.api_addr)
-            .into_acceptor()
+        let listener = tokio::net::TcpListener::bind(config.api_addr)
             .await
             .with_context(|| format!("cannot listen on {} (API_ADDR)", config.api_addr))?;
-        let port = acceptor
+        let port = listener
             .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
-            .context("the listener has no TCP address")?;
+            .context("the listener has no TCP address")?
+            .port();
+        tracing::info!(addr = %config.api_addr, port, "listening");
         let app = endpoint(Arc::clone(&state), ApiToken::new(&token), &config).boxed();
+        let limits = Limits {
+            header_timeout: config.header_timeout(),
+            max_connections: config.max_connections as usize,
+            http2_max_streams: config.http2_max_streams,
+        };
         Ok(Application {
-            acceptor,
+            listener,
+            limits,
             port,
             app,
             state,
@@ -99,15 +105,13 @@ impl Application {
             );
             *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(err);
         };
-        let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.app, stop, Some(Duration::from_secs(30)))
-            .await;
+        server::serve(self.listener, self.app, self.limits, stop).await;
         preparing.abort();
         state.db.close().await;
         if let Some(err) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(err);
         }
-        Ok(served?)
+        Ok(())
     }
 }
 

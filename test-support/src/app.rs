@@ -42,6 +42,11 @@ pub fn config(db_url: &str, data_dir: &Path, shared_dir: &Path) -> Config {
         database_url_file: None,
         api_token_file: None,
         healthcheck: false,
+        header_timeout_secs: 10,
+        request_timeout_secs: 120,
+        max_connections: 1024,
+        http2_max_streams: 64,
+        write_wait_secs: 30,
     }
 }
 

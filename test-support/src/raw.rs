@@ -93,6 +93,35 @@ impl RawConnection {
         Some(response)
     }
 
+    /// The payload of the first HTTP/2 frame of type `kind` the server
+    /// sends within `limit`, skipping the others.
+    pub async fn frame(&mut self, kind: u8, limit: Duration) -> Option<Vec<u8>> {
+        tokio::time::timeout(limit, async {
+            loop {
+                while self.received.len() < 9 {
+                    if !self.fill().await {
+                        return None;
+                    }
+                }
+                let length =
+                    u32::from_be_bytes([0, self.received[0], self.received[1], self.received[2]])
+                        as usize;
+                while self.received.len() < 9 + length {
+                    if !self.fill().await {
+                        return None;
+                    }
+                }
+                let frame: Vec<u8> = self.received.drain(..9 + length).collect();
+                if frame[3] == kind {
+                    return Some(frame[9..].to_vec());
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
     /// Whether the server ends the connection (EOF or reset) within `limit`,
     /// discarding anything else it sends.
     pub async fn closed_within(&mut self, limit: Duration) -> bool {

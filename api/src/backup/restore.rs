@@ -91,7 +91,7 @@ pub async fn restore_backup(
 
     let mut conn = db.acquire().await?;
     {
-        let _writer = db.write_guard().await;
+        let _writer = db.write_guard().await.map_err(anyhow::Error::new)?;
         db::create_staging(&mut conn, db.engine(), table).await?;
     }
     let result: Result<RestoreSummary, RestoreError> = async {
@@ -102,7 +102,7 @@ pub async fn restore_backup(
         let mut rows = 0u64;
         let mut done = false;
         while !done {
-            let _writer = db.write_guard().await;
+            let _writer = db.write_guard().await.map_err(anyhow::Error::new)?;
             let mut tx = conn.begin().await?;
             for _ in 0..CHUNKS_PER_COMMIT {
                 let Some(chunk) = chunks.recv().await else {
@@ -132,7 +132,10 @@ pub async fn restore_backup(
         // No ingest between the reference check and the swap, in this
         // process or any other: an employee stored in between could point
         // at a row the swap removes.
-        let _writers = db.exclusive_write_guard().await;
+        let _writers = db
+            .exclusive_write_guard()
+            .await
+            .map_err(anyhow::Error::new)?;
         let gate = db.hold_write_gate().await?;
         if let Some(problem) = db::broken_reference(&mut conn, table).await? {
             return Err(RestoreError::Invalid(format!(
@@ -153,8 +156,15 @@ pub async fn restore_backup(
     .await;
     if result.is_err() {
         drop(chunks);
-        let _writer = db.write_guard().await;
-        if let Err(err) = db::drop_staging(&mut conn, table).await {
+        // Without a turn, the staging table stays until the next restore of
+        // the table or the next start.
+        let dropped = match db.write_guard().await {
+            Ok(_writer) => db::drop_staging(&mut conn, table)
+                .await
+                .map_err(anyhow::Error::new),
+            Err(busy) => Err(anyhow::Error::new(busy)),
+        };
+        if let Err(err) = dropped {
             tracing::warn!(error = %err, "cannot drop the staging table");
         }
     } else {

@@ -122,7 +122,8 @@ impl Db {
 }
 
 impl Db {
-    /// Begins an ingest transaction. On MySQL it passes the write gate in
+    /// Begins an ingest transaction, waiting for the database's locks at
+    /// most `WRITE_WAIT_SECS`. On MySQL it passes the write gate in
     /// the same round trip as its `BEGIN`: it waits while a restore holds
     /// the gate, and keeps the gate from closing until it ends.
     pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
@@ -133,7 +134,9 @@ impl Db {
                     "BEGIN; SELECT name FROM write_gate WHERE name = 'tables' LOCK IN SHARE MODE",
                 )
                 .await,
-            Engine::Sqlite => self.pool.begin().await,
+            // The file's write lock up front, waited for by the busy
+            // timeout, rather than an upgrade from reading that may fail.
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
         }
     }
 }

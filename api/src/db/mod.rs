@@ -57,6 +57,9 @@ pub struct Db {
     writers: Arc<Semaphore>,
     /// How many turns `writers` has.
     writer_turns: u32,
+    /// How long a write waits for its turn (`WRITE_WAIT_SECS`): for a
+    /// place in `writers`, and for the database's locks.
+    write_wait: Duration,
     /// One restore at a time (see `restore_turn`).
     restores: Arc<Mutex<()>>,
     /// SQLite: a read-only connection outside the pool for backups (see
@@ -71,7 +74,7 @@ impl Db {
     /// A pool on `url` (`sqlite:` or `mysql:`) that connects on first use,
     /// so a database that is still down does not stop the service starting.
     /// Creates an SQLite file's folders when needed.
-    pub fn connect_lazy(url: &str) -> anyhow::Result<Db> {
+    pub fn connect_lazy(url: &str, write_wait: Duration) -> anyhow::Result<Db> {
         install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -96,19 +99,35 @@ impl Db {
             // so the default checkpoint (every 1000 WAL pages) ran after
             // nearly every commit; every 16384 pages (64 MiB of WAL) took
             // the 1 M-row REST ingest from 33 k to 43 k rows/s.
-            Engine::Sqlite => options.after_connect(|conn, _| {
+            // A write waits for the file's lock at most `write_wait`.
+            Engine::Sqlite => options.after_connect(move |conn, _| {
                 Box::pin(async move {
-                    sqlx::raw_sql(
+                    let pragmas = format!(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32768; \
+                         PRAGMA busy_timeout = {}; PRAGMA cache_size = -32768; \
                          PRAGMA wal_autocheckpoint = 16384;",
-                    )
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
+                        write_wait.as_millis()
+                    );
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
+                        .execute(conn)
+                        .await
+                        .map(|_| ())
                 })
             }),
-            Engine::MySql => options,
+            // A statement waits for a row lock (the write gate, say) at
+            // most `write_wait`, not InnoDB's default 50 s.
+            Engine::MySql => options.after_connect(move |conn, _| {
+                Box::pin(async move {
+                    let set = format!(
+                        "SET SESSION innodb_lock_wait_timeout = {}",
+                        write_wait.as_secs().max(1)
+                    );
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(set))
+                        .execute(conn)
+                        .await
+                        .map(|_| ())
+                })
+            }),
         };
         let sqlite_reader = match engine {
             Engine::Sqlite => Some(Arc::new(
@@ -132,6 +151,7 @@ impl Db {
             engine,
             writers: Arc::new(Semaphore::new(writer_turns as usize)),
             writer_turns,
+            write_wait,
             restores: Arc::new(Mutex::new(())),
             sqlite_reader,
             _sqlite_owner: sqlite_owner,
@@ -174,24 +194,26 @@ impl Db {
         self.sqlite_reader.as_deref()
     }
 
-    /// Waits for a turn to write (see `writers`); the turn ends when the
-    /// guard is dropped.
-    pub async fn write_guard(&self) -> SemaphorePermit<'_> {
-        // The semaphore is never closed.
-        self.writers
-            .acquire()
-            .await
-            .expect("the writers' semaphore is open")
+    /// Waits for a turn to write (see `writers`), at most `WRITE_WAIT_SECS`;
+    /// the turn ends when the guard is dropped.
+    pub async fn write_guard(&self) -> Result<SemaphorePermit<'_>, WriteBusy> {
+        self.write_turns(1).await
     }
 
-    /// Waits until no one else writes, and keeps it so until the guard is
-    /// dropped: for a check that must still hold when the next statement
-    /// runs (a restore's reference check, then its swap).
-    pub async fn exclusive_write_guard(&self) -> SemaphorePermit<'_> {
-        self.writers
-            .acquire_many(self.writer_turns)
-            .await
-            .expect("the writers' semaphore is open")
+    /// Waits until no one else writes, at most `WRITE_WAIT_SECS`, and keeps
+    /// it so until the guard is dropped: for a check that must still hold
+    /// when the next statement runs (a restore's reference check, then its
+    /// swap).
+    pub async fn exclusive_write_guard(&self) -> Result<SemaphorePermit<'_>, WriteBusy> {
+        self.write_turns(self.writer_turns).await
+    }
+
+    async fn write_turns(&self, turns: u32) -> Result<SemaphorePermit<'_>, WriteBusy> {
+        match tokio::time::timeout(self.write_wait, self.writers.acquire_many(turns)).await {
+            // The semaphore is never closed.
+            Ok(permit) => Ok(permit.expect("the writers' semaphore is open")),
+            Err(_) => Err(WriteBusy),
+        }
     }
 
     /// Waits until no other restore runs in this process, nor one of
@@ -283,21 +305,40 @@ pub fn is_unreachable(err: &anyhow::Error) -> bool {
         })
 }
 
-/// Errors worth retrying the whole transaction for: a key another writer
-/// stored after our checks, a deadlock, a lock wait timeout, a busy SQLite.
+/// No turn to write came within `WRITE_WAIT_SECS`.
+#[derive(Debug, thiserror::Error)]
+#[error("no turn to write came within WRITE_WAIT_SECS")]
+pub struct WriteBusy;
+
+/// Errors worth retrying the whole transaction for at once: a key another
+/// writer stored after our checks, a deadlock, a stale SQLite snapshot. A
+/// lock wait that ran out is not: it already waited `WRITE_WAIT_SECS` (see
+/// [`is_write_busy`]).
 pub fn is_retryable(err: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = err else {
         return false;
     };
-    if db.is_unique_violation() {
-        return true;
-    }
-    // MySQL: deadlock, lock wait timeout.
-    if matches!(mysql_number(&**db), Some(1213 | 1205)) {
-        return true;
-    }
-    // SQLite: BUSY, BUSY_SNAPSHOT, LOCKED.
-    matches!(db.code().as_deref(), Some("5" | "517" | "6"))
+    db.is_unique_violation()
+        || mysql_number(&**db) == Some(1213)
+        || db.code().as_deref() == Some("517")
+}
+
+/// Whether a failure is a write that found no turn within `WRITE_WAIT_SECS`:
+/// in this process ([`WriteBusy`]), or in the database (MySQL's lock wait
+/// timeout, SQLite's BUSY or LOCKED after its busy timeout).
+pub fn is_write_busy(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.is::<WriteBusy>()
+            || cause
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(|err| match err {
+                    sqlx::Error::Database(db) => {
+                        mysql_number(&**db) == Some(1205)
+                            || matches!(db.code().as_deref(), Some("5" | "6"))
+                    }
+                    _ => false,
+                })
+    })
 }
 
 /// MySQL's error number (its `code()` is the coarser SQLSTATE).

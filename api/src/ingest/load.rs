@@ -89,11 +89,23 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
     };
     while let Some(chunk) = chunks.recv().await {
         let (rows_read, candidates) = chunk?;
-        let progress = FileProgress {
-            sha256: &sha256,
-            rows_read,
-        };
-        commit_batch(db, table, source, &candidates, Some(progress)).await?;
+        // The load is not answering anyone: where a request would give up
+        // after WRITE_WAIT_SECS, it waits on.
+        loop {
+            let progress = FileProgress {
+                sha256: &sha256,
+                rows_read,
+            };
+            match commit_batch(db, table, source, &candidates, Some(progress)).await {
+                Err(err) if crate::db::is_write_busy(&err) => {
+                    tracing::warn!(%table, "no write turn yet for the historical load; waiting on");
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
     }
     reader.await.context("the CSV reader stopped")?;
 

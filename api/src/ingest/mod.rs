@@ -53,7 +53,7 @@ pub(crate) async fn commit_batch(
     progress: Option<FileProgress<'_>>,
 ) -> anyhow::Result<BatchOutcome> {
     const ATTEMPTS: u32 = 5;
-    let _writer = db.write_guard().await;
+    let _writer = db.write_guard().await?;
     let mut attempt = 1;
     loop {
         let mut tx = db
