@@ -13,7 +13,7 @@
 //! Every batch must answer 200 and store all its rows, or the run fails.
 
 use api::domain::{Row, Table};
-use api::ingest::{csv_candidate, csv_reader};
+use api::ingest::{CsvRecord, csv_candidate, csv_records};
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -53,14 +53,15 @@ fn prepare(data: &Path, out: &Path) -> anyhow::Result<()> {
     let departments = line_count(&data.join("departments.csv"))?;
     let jobs = line_count(&data.join("jobs.csv"))?;
     std::fs::create_dir_all(out)?;
-    let mut reader = csv_reader(std::fs::File::open(data.join("employees.csv"))?);
+    let file = std::fs::File::open(data.join("employees.csv"))?;
+    let mut records = csv_records(Table::Employees, std::io::BufReader::new(file));
     let mut clean = csv::WriterBuilder::new()
         .has_headers(false)
         .from_path(out.join("clean.csv"))?;
     let mut inserts = std::io::BufWriter::new(std::fs::File::create(out.join("inserts.sql"))?);
-    let mut record = csv::ByteRecord::new();
+    let mut record = CsvRecord::default();
     let (mut kept, mut in_statement) = (0u64, 0usize);
-    while reader.read_byte_record(&mut record)? {
+    while records.read(&mut record)? {
         let Ok(Row::Employee(e)) = csv_candidate(Table::Employees, 0, &record).parsed else {
             continue;
         };
@@ -122,7 +123,9 @@ fn batches(file: &Path, format: &str) -> anyhow::Result<Vec<(usize, String)>> {
 fn json_body(lines: &[&str]) -> anyhow::Result<String> {
     let mut rows = Vec::with_capacity(lines.len());
     for line in lines {
-        let mut reader = csv_reader(line.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes());
         let record = reader
             .records()
             .next()

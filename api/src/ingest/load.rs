@@ -2,7 +2,8 @@
 //! resumable after a crash.
 
 use super::{
-    Candidate, FileProgress, MAX_BATCH_ROWS, Source, commit_batch, csv_candidate, csv_reader,
+    Candidate, CsvRecord, FileProgress, MAX_BATCH_ROWS, Source, commit_batch, csv_candidate,
+    csv_records,
 };
 use crate::db::{self, Db};
 use crate::domain::Table;
@@ -139,19 +140,18 @@ fn read_chunks(path: &Path, table: Table, skip: i64, sender: &mpsc::Sender<anyho
             return;
         }
     };
-    let mut reader = csv_reader(BufReader::with_capacity(1 << 16, file));
-    let mut record = csv::ByteRecord::new();
+    let mut records = csv_records(table, BufReader::with_capacity(1 << 16, file));
+    let mut record = CsvRecord::default();
     let mut read: i64 = 0;
     let mut chunk = Vec::with_capacity(MAX_BATCH_ROWS);
     loop {
-        match reader.read_byte_record(&mut record) {
+        match records.read(&mut record) {
             Ok(true) => {
                 read += 1;
                 if read <= skip {
                     continue;
                 }
-                let line = record.position().map_or(read as u64, |p| p.line());
-                chunk.push(csv_candidate(table, line, &record));
+                chunk.push(csv_candidate(table, record.line, &record));
                 if chunk.len() == MAX_BATCH_ROWS && !send(Ok((read, std::mem::take(&mut chunk)))) {
                     return;
                 }

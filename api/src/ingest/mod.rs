@@ -8,14 +8,16 @@
 mod batch;
 pub mod load;
 mod parse;
+mod records;
 
 pub use crate::db::Source;
 pub use batch::{BatchOutcome, Rejection, check_and_insert};
 pub use load::{LoadSummary, load_all};
 pub use parse::{
-    BodyError, Candidate, MAX_BATCH_ROWS, RawRow, csv_candidate, csv_reader, parse_csv_body,
+    BodyError, Candidate, MAX_BATCH_ROWS, RawRow, csv_candidate, csv_records, parse_csv_body,
     parse_json_body,
 };
+pub use records::CsvRecord;
 
 use crate::db::{self, Db, NewReject};
 use crate::domain::Table;

@@ -1,4 +1,6 @@
+use super::records::{CsvRecord, CsvRecords};
 use crate::domain::{FieldError, Raw, RejectCode, Row, Table};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Most rows one request may carry.
@@ -49,10 +51,32 @@ pub enum BodyError {
     NotUtf8(usize),
 }
 
-/// A candidate from one CSV record (already split into fields).
-pub fn csv_candidate(table: Table, position: u64, record: &csv::ByteRecord) -> Candidate {
-    let raw = RawRow::Csv(record.clone());
-    let texts: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+/// A candidate from one CSV record (already split into fields; a record
+/// cut by [`CsvRecords`] is the wrong width whatever its first fields hold).
+pub fn csv_candidate(table: Table, position: u64, record: &CsvRecord) -> Candidate {
+    let fields = &record.fields;
+    if record.is_cut() {
+        let mut raw = fields.clone();
+        raw.push_field("…".as_bytes());
+        let columns = table.columns();
+        return Candidate {
+            position,
+            raw: RawRow::Csv(raw),
+            id_hint: None,
+            parsed: Err(FieldError::new(
+                RejectCode::WrongFieldCount,
+                None,
+                format!(
+                    "expected {} fields ({}), got {}",
+                    columns.len(),
+                    columns.join(","),
+                    record.width
+                ),
+            )),
+        };
+    }
+    let raw = RawRow::Csv(fields.clone());
+    let texts: Result<Vec<&str>, _> = fields.iter().map(std::str::from_utf8).collect();
     let Ok(texts) = texts else {
         return Candidate {
             position,
@@ -74,16 +98,23 @@ pub fn csv_candidate(table: Table, position: u64, record: &csv::ByteRecord) -> C
     }
 }
 
-/// Splits a headerless CSV body into candidates (1..=1000 records).
+/// The CSV records of `table` in `input`: each kept to one field more than
+/// the table has, so a wider one is rejected without being stored whole.
+pub fn csv_records<R: std::io::BufRead>(table: Table, input: R) -> CsvRecords<R> {
+    CsvRecords::new(input, table.columns().len() + 1)
+}
+
+/// Splits a headerless CSV body into candidates (1..=1000 records),
+/// stopping at the 1001st.
 pub fn parse_csv_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, BodyError> {
     if let Err(err) = std::str::from_utf8(body) {
         return Err(BodyError::NotUtf8(err.valid_up_to()));
     }
-    let mut reader = csv_reader(body);
-    let mut record = csv::ByteRecord::new();
+    let mut records = csv_records(table, body);
+    let mut record = CsvRecord::default();
     let mut candidates = Vec::new();
-    // A UTF-8 body cannot fail to read: the csv parser accepts any bytes.
-    while reader.read_byte_record(&mut record).unwrap_or(false) {
+    // Reading from memory cannot fail, and the parser accepts any bytes.
+    while records.read(&mut record).unwrap_or(false) {
         if candidates.len() == MAX_BATCH_ROWS {
             return Err(BodyError::TooManyRows);
         }
@@ -96,30 +127,146 @@ pub fn parse_csv_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, BodyE
     Ok(candidates)
 }
 
-/// The CSV dialect of every input: headerless, RFC 4180 quoting, any line
-/// ending, records of any length (a wrong count is a row-level reject).
-pub fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<R> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(input)
+/// Splits a JSON array of row objects into candidates (1..=1000 rows),
+/// reading it as a stream: it stops at the 1001st row, keeps at most one
+/// key more than the table has columns, and keeps no array or object
+/// value (each is a rejection whatever it holds), so memory stays within
+/// the body's size.
+pub fn parse_json_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, BodyError> {
+    let too_many = std::cell::Cell::new(false);
+    let mut input = serde_json::Deserializer::from_slice(body);
+    let rows = serde::Deserializer::deserialize_seq(
+        &mut input,
+        RowsVisitor {
+            table,
+            too_many: &too_many,
+        },
+    )
+    .and_then(|rows| input.end().map(|()| rows));
+    match rows {
+        Err(_) if too_many.get() => Err(BodyError::TooManyRows),
+        Err(err) => Err(BodyError::NotJsonRows(err.to_string())),
+        Ok(rows) if rows.is_empty() => Err(BodyError::Empty),
+        Ok(rows) => Ok(rows),
+    }
 }
 
-/// Splits a JSON array of row objects into candidates (1..=1000 rows).
-pub fn parse_json_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, BodyError> {
-    let rows: Vec<Map<String, Value>> =
-        serde_json::from_slice(body).map_err(|err| BodyError::NotJsonRows(err.to_string()))?;
-    if rows.is_empty() {
-        return Err(BodyError::Empty);
+/// The body's array: a candidate per object, up to [`MAX_BATCH_ROWS`].
+struct RowsVisitor<'a> {
+    table: Table,
+    too_many: &'a std::cell::Cell<bool>,
+}
+
+impl<'de> Visitor<'de> for RowsVisitor<'_> {
+    type Value = Vec<Candidate>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of row objects")
     }
-    if rows.len() > MAX_BATCH_ROWS {
-        return Err(BodyError::TooManyRows);
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut rows = Vec::new();
+        let keep = self.table.columns().len() + 1;
+        while let Some(object) = seq.next_element_seed(RowSeed { keep })? {
+            if rows.len() == MAX_BATCH_ROWS {
+                self.too_many.set(true);
+                return Err(serde::de::Error::custom("more than 1000 rows"));
+            }
+            rows.push(json_candidate(self.table, rows.len() as u64, object));
+        }
+        Ok(rows)
     }
-    Ok(rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, object)| json_candidate(table, i as u64, object))
-        .collect())
+}
+
+/// One row object, keeping its first `keep` keys (more than the table's
+/// columns: the row is rejected for its unknown key anyway).
+struct RowSeed {
+    keep: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RowSeed {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Self::Value, D::Error> {
+        input.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowSeed {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a row object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(ScalarSeed)?;
+            if object.len() < self.keep || object.contains_key(&key) {
+                object.insert(key, value);
+            }
+        }
+        Ok(object)
+    }
+}
+
+/// A value kept as it is when it is a scalar; an array or object is read
+/// past and kept empty, as only its kind matters (a rejection).
+struct ScalarSeed;
+
+impl<'de> DeserializeSeed<'de> for ScalarSeed {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Self::Value, D::Error> {
+        input.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Array(Vec::new()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Value::Object(Map::new()))
+    }
 }
 
 fn json_candidate(table: Table, position: u64, object: Map<String, Value>) -> Candidate {
@@ -277,6 +424,41 @@ mod tests {
         );
         assert_eq!(rows[3].id_hint, Some(4));
         assert_eq!(rows[1].id_hint, None);
+    }
+
+    #[test]
+    fn json_bodies_stop_at_the_1001st_row_and_keep_no_more_than_they_need() {
+        let many = format!("[{{}}{}]", ",{}".repeat(200_000));
+        assert_eq!(
+            parse_json_body(Table::Jobs, many.as_bytes()).unwrap_err(),
+            BodyError::TooManyRows
+        );
+        let keys: String = (0..10_000).map(|i| format!(",\"k{i}\":{i}")).collect();
+        let wide = format!("[{{\"job_id\":1,\"job_name\":\"x\"{keys}}}]");
+        let rows = parse_json_body(Table::Jobs, wide.as_bytes()).unwrap();
+        assert_eq!(codes(&rows), vec![Some(RejectCode::UnknownField)]);
+        let RawRow::Json(kept) = &rows[0].raw else {
+            unreachable!()
+        };
+        assert_eq!(kept.len(), 3);
+        let nested = br#"[{"job_id": [1, [2, {"a": 3}]], "job_name": {"b": [4]}}]"#;
+        let rows = parse_json_body(Table::Jobs, nested).unwrap();
+        assert_eq!(codes(&rows), vec![Some(RejectCode::InvalidInteger)]);
+        assert_eq!(rows[0].raw.render(), r#"{"job_id":[],"job_name":{}}"#);
+        assert!(matches!(
+            parse_json_body(Table::Jobs, b"[{\"job_id\":1}] trailing"),
+            Err(BodyError::NotJsonRows(_))
+        ));
+    }
+
+    #[test]
+    fn a_csv_record_of_a_million_fields_is_one_wrong_width_reject() {
+        let body = format!("1{}\n2,Dev\n", ",".repeat(1_000_000));
+        let rows = parse_csv_body(Table::Jobs, body.as_bytes()).unwrap();
+        assert_eq!(codes(&rows), vec![Some(RejectCode::WrongFieldCount), None]);
+        let message = &rows[0].parsed.as_ref().unwrap_err().message;
+        assert!(message.ends_with("got 1000001"), "{message}");
+        assert_eq!(rows[0].raw.render(), "1,,,…");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod backup_interop;
 mod backups;
+mod bad_bodies;
 mod edge;
 mod hardening;
 mod historical;
