@@ -10,6 +10,7 @@ pub mod error;
 pub mod files;
 pub mod healthcheck;
 pub mod ingest;
+pub mod metrics;
 pub mod middleware;
 pub mod readiness;
 pub mod reports;

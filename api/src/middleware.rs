@@ -6,6 +6,7 @@
 use crate::auth::{self, ApiToken};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode, render_poem_error};
+use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
 use poem::http::Method;
 use poem::middleware::{RequestId, ReuseId};
@@ -33,6 +34,7 @@ pub fn endpoint(
     });
     let reading = Arc::clone(&edge);
     let request_timeout = config.request_timeout();
+    let observed = (Arc::clone(&routes), Arc::clone(&state.metrics));
     Route::new()
         .nest("/", api)
         .nest("/docs", docs)
@@ -56,7 +58,10 @@ pub fn endpoint(
         // enough for the compiler.
         .boxed()
         .around(move |next, request| allow_on_405(next, request, Arc::clone(&routes)))
-        .around(log_request)
+        .around(move |next, request| {
+            let (routes, metrics) = (Arc::clone(&observed.0), Arc::clone(&observed.1));
+            observe(next, request, routes, metrics)
+        })
         .around(mark_head)
         .with(RequestId::default().reuse_id(ReuseId::Use))
         .around(drop_unsafe_request_id)
@@ -72,14 +77,16 @@ struct Edge {
 
 impl Edge {
     /// Whether the request reaches an operation that needs the token: every
-    /// write, and with `READS_NEED_TOKEN` every read under `/api/`. A path or
+    /// write, and with `READS_NEED_TOKEN` every read under `/api/` and the
+    /// metrics. A path or
     /// method the API does not serve goes on to its 404 or 405.
     fn needs_token(&self, request: &Request) -> bool {
         let path = request.uri().path();
         if !self.routes.serves(request.method(), path) {
             return false;
         }
-        !is_read(request.method()) || (self.reads_need_token && path.starts_with("/api/"))
+        !is_read(request.method())
+            || (self.reads_need_token && (path.starts_with("/api/") || path == "/metrics"))
     }
 }
 
@@ -328,17 +335,29 @@ async fn allow_on_405<E: Endpoint>(
     Ok(response)
 }
 
-async fn log_request<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Result<Response> {
+/// Logs every request and counts it in the metrics, by its route's
+/// template (never the raw path, whose values are unbounded).
+async fn observe<E: Endpoint>(
+    next: Arc<E>,
+    request: Request,
+    routes: Arc<RouteTable>,
+    metrics: Arc<Metrics>,
+) -> poem::Result<Response> {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
     let response = next.call(request).await?.into_response();
+    let took = started.elapsed();
+    let status = response.status().as_u16();
     tracing::info!(
         %method,
         path,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
+        status,
+        ms = took.as_millis() as u64,
         "request"
     );
+    let route = routes.of(&path).map(|route| route.template.as_str());
+    let route = route.or_else(|| path.starts_with("/docs").then_some("/docs"));
+    metrics.request(method.as_str(), route, status, took);
     Ok(response)
 }

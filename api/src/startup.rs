@@ -6,6 +6,7 @@ use crate::auth::{self, ApiToken};
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::ingest;
+use crate::metrics::Metrics;
 use crate::middleware::endpoint;
 use crate::readiness::Readiness;
 use crate::routes::AppState;
@@ -47,6 +48,7 @@ impl Application {
             readiness: Readiness::starting(),
             backups_dir: config.shared_dir.join("backups"),
             reports_dir: config.shared_dir.join("reports"),
+            metrics: Arc::new(Metrics::default()),
         });
         let listener = tokio::net::TcpListener::bind(config.api_addr)
             .await
@@ -162,7 +164,7 @@ async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
         .db
         .named_lock("hiring.historical_load", Duration::from_secs(3600))
         .await?;
-    let loads = ingest::load_all(&state.db, data_dir).await;
+    let loads = ingest::load_all(&state.db, data_dir, &state.metrics).await;
     turn.release().await;
     let loads = loads?;
     if loads.iter().any(|load| load.loaded_now) {

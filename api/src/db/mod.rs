@@ -250,6 +250,13 @@ impl Db {
         Ok(())
     }
 
+    /// The pool's connections: in use, and idle.
+    pub fn pool_connections(&self) -> (usize, usize) {
+        let idle = self.pool.num_idle();
+        let open = self.pool.size() as usize;
+        (open.saturating_sub(idle), idle)
+    }
+
     pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Any>> {
         self.pool.begin().await
     }

@@ -8,6 +8,7 @@ use super::{
 use crate::db::{self, Db};
 use crate::domain::Table;
 use crate::files::sha256_of_file;
+use crate::metrics::{Metrics, RowSource};
 use anyhow::Context;
 use std::io::BufReader;
 use std::path::Path;
@@ -26,7 +27,11 @@ pub struct LoadSummary {
 /// Loads each table's file from `data_dir`, referenced tables first.
 /// Missing files are skipped.
 #[tracing::instrument(skip_all, fields(dir = %data_dir.display()))]
-pub async fn load_all(db: &Db, data_dir: &Path) -> anyhow::Result<Vec<LoadSummary>> {
+pub async fn load_all(
+    db: &Db,
+    data_dir: &Path,
+    metrics: &Metrics,
+) -> anyhow::Result<Vec<LoadSummary>> {
     let mut summaries = Vec::new();
     for table in Table::ALL {
         let path = data_dir.join(format!("{table}.csv"));
@@ -34,7 +39,7 @@ pub async fn load_all(db: &Db, data_dir: &Path) -> anyhow::Result<Vec<LoadSummar
             tracing::info!(path = %path.display(), "no historical file for {table}; skipping");
             continue;
         }
-        let summary = load_file(db, table, &path)
+        let summary = load_file(db, table, &path, metrics)
             .await
             .with_context(|| format!("historical load of {} failed", path.display()))?;
         summaries.push(summary);
@@ -47,7 +52,12 @@ pub async fn load_all(db: &Db, data_dir: &Path) -> anyhow::Result<Vec<LoadSummar
 type Chunk = (i64, Vec<Candidate>);
 
 #[tracing::instrument(skip_all, fields(table = %table, file = %path.display()))]
-pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<LoadSummary> {
+pub async fn load_file(
+    db: &Db,
+    table: Table,
+    path: &Path,
+    metrics: &Metrics,
+) -> anyhow::Result<LoadSummary> {
     let sha256 = sha256_of_file(path.to_owned()).await?;
     let file_name = path
         .file_name()
@@ -62,6 +72,7 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
     let skip = match &record {
         Some(done) if done.completed_at.is_some() => {
             tracing::info!(rows = done.rows_read, "already loaded; skipping");
+            metrics.load_progress(table, done.rows_read, true);
             return Ok(LoadSummary {
                 table,
                 counts: done.clone(),
@@ -102,7 +113,15 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
                     tracing::warn!(%table, "no write turn yet for the historical load; waiting on");
                 }
                 other => {
-                    other?;
+                    let stored = other?;
+                    metrics.rows(
+                        table,
+                        RowSource::file,
+                        stored.inserted,
+                        stored.already_stored,
+                        stored.rejections.len() as u64,
+                    );
+                    metrics.load_progress(table, rows_read, false);
                     break;
                 }
             }
@@ -122,6 +141,7 @@ pub async fn load_file(db: &Db, table: Table, path: &Path) -> anyhow::Result<Loa
         rejected = done.rejected,
         "historical load complete"
     );
+    metrics.load_progress(table, done.rows_read, true);
     Ok(LoadSummary {
         table,
         counts: done,

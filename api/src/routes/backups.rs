@@ -13,6 +13,7 @@ use poem_openapi::{
     ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApi,
 };
 use std::sync::Arc;
+use std::time::Instant;
 
 pub struct BackupsApi {
     pub state: Arc<AppState>,
@@ -61,8 +62,11 @@ impl BackupsApi {
         table: Path<TableParam>,
     ) -> Result<BackupCreated, ApiError> {
         let table = table.0.table()?;
-        let info = backup::create_backup(&self.state.db, &self.state.backups_dir, table).await?;
-        Ok(BackupCreated::Created(Json(info)))
+        let started = Instant::now();
+        let info = backup::create_backup(&self.state.db, &self.state.backups_dir, table).await;
+        let rows = info.as_ref().ok().map(|info| info.rows);
+        self.state.metrics.backup(table, started.elapsed(), rows);
+        Ok(BackupCreated::Created(Json(info?)))
     }
 
     /// List a table's backups, newest first.
@@ -107,14 +111,17 @@ impl BackupsApi {
     ) -> Result<Json<RestoreResult>, ApiError> {
         let table = table.0.table()?;
         let name = body.0.and_then(|request| request.backup);
+        let started = Instant::now();
         let summary = backup::restore_backup(
             &self.state.db,
             &self.state.backups_dir,
             table,
             name.as_deref(),
         )
-        .await
-        .map_err(|err| match err {
+        .await;
+        let rows = summary.as_ref().ok().map(|summary| summary.rows);
+        self.state.metrics.restore(table, started.elapsed(), rows);
+        let summary = summary.map_err(|err| match err {
             RestoreError::Name(NameError::Invalid) => {
                 ApiError::BadRequest(err.to_string(), ErrorCode::InvalidBackupName)
             }

@@ -1,7 +1,7 @@
 use super::{ApiTags, AppState};
 use crate::error::ApiError;
-use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use std::sync::Arc;
 
 pub struct HealthApi {
@@ -13,6 +13,17 @@ struct Status {
     status: String,
 }
 
+/// The metrics exposition (its content type is `metrics::CONTENT_TYPE`).
+#[derive(ApiResponse)]
+enum MetricsText {
+    /// Counters, gauges and histograms in the OpenMetrics text format.
+    #[oai(
+        status = 200,
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    )]
+    Ok(PlainText<String>),
+}
+
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {
     /// Liveness: the process answers.
@@ -21,6 +32,16 @@ impl HealthApi {
         Json(Status {
             status: "ok".to_owned(),
         })
+    }
+
+    /// Metrics for Prometheus: requests by route and status, latency, rows
+    /// by table and outcome, backups, restores, the historical load's
+    /// progress, database pool connections. Open like the reads
+    /// (`READS_NEED_TOKEN` covers it too).
+    #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
+    async fn metrics(&self) -> MetricsText {
+        let (in_use, idle) = self.state.db.pool_connections();
+        MetricsText::Ok(PlainText(self.state.metrics.render(in_use, idle)))
     }
 
     /// Readiness: the database answers, its migrations are applied and the

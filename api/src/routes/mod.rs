@@ -16,6 +16,7 @@ pub use tables::TablesApi;
 use crate::db::Db;
 use crate::domain::{Table, UnknownTable};
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::readiness::Readiness;
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseFromParameter, ParseResult, Type};
@@ -33,6 +34,7 @@ pub struct AppState {
     pub backups_dir: PathBuf,
     /// `$SHARED_DIR/reports`.
     pub reports_dir: PathBuf,
+    pub metrics: Arc<Metrics>,
 }
 
 pub type Apis = (TablesApi, BackupsApi, ReportsApi, RejectsApi, HealthApi);
@@ -75,7 +77,7 @@ enum ApiTags {
     Reports,
     /// Rows that were not stored, with their reasons.
     Rejects,
-    /// Liveness and readiness.
+    /// Liveness, readiness and metrics.
     Health,
 }
 

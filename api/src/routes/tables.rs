@@ -5,6 +5,7 @@ use crate::db;
 use crate::domain::Table;
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::{self, Source};
+use crate::metrics::RowSource;
 use crate::wire::{IngestResult, Record, RowError, RowPage, TableCount, TableList};
 use poem::Request;
 use poem::middleware::ReqId;
@@ -78,6 +79,13 @@ impl TablesApi {
             request_id: &request_id,
         };
         let stored = ingest::ingest_batch(&self.state.db, table, source, &candidates).await?;
+        self.state.metrics.rows(
+            table,
+            RowSource::api,
+            stored.inserted,
+            stored.already_stored,
+            stored.rejections.len() as u64,
+        );
         tracing::info!(
             %table,
             received = candidates.len(),

@@ -8,6 +8,7 @@ mod edge;
 mod hardening;
 mod historical;
 mod ingest;
+mod metrics;
 mod outage;
 mod reads;
 mod rejects;

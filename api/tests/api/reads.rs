@@ -135,6 +135,7 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
             "list_rejects",
             "list_rows",
             "list_tables",
+            "metrics",
             "ready",
             "report_departments_above_mean",
             "report_hires_by_quarter",
