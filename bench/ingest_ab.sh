@@ -4,6 +4,7 @@
 # before/after check of a change to the ingest path.
 #
 #   bench/ingest_ab.sh API_A API_B [ROWS] [ROUNDS]    defaults: 200000 rows, 3 rounds
+#   CONNECTIONS="4" bench/ingest_ab.sh ...            other connection counts (default "1 4 16")
 #
 # API_A and API_B are paths to two `api` binaries (release builds of the two
 # commits). Each run starts from a fresh database holding the 12 departments
@@ -42,7 +43,7 @@ echo "Rows: $(wc -l <"$clean") clean employee rows; $rounds rounds of A then B."
 echo
 echo "| connections | A rows/s (median) | B rows/s (median) | A/B (median of pairs) |"
 echo "|---|---|---|---|"
-for connections in 1 4 16; do
+for connections in ${CONNECTIONS:-1 4 16}; do
   a_rates=() b_rates=() ratios=()
   for _ in $(seq 1 "$rounds"); do
     a=$(one_run "$api_a" "$connections")
