@@ -98,6 +98,20 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// A record of `got` fields for `table`, which has another number.
+    pub fn wrong_field_count(table: super::Table, got: usize) -> Self {
+        let columns = table.columns();
+        FieldError::new(
+            RejectCode::WrongFieldCount,
+            None,
+            format!(
+                "expected {} fields ({}), got {got}",
+                columns.len(),
+                columns.join(",")
+            ),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use super::{FieldError, HiringDate, Name, Raw, RejectCode, RowId, Table};
+use super::{FieldError, HiringDate, Name, Raw, RowId, Table};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Department {
@@ -37,16 +37,7 @@ impl Row {
     pub fn parse(table: Table, fields: &[Raw<'_>]) -> Result<Row, FieldError> {
         let columns = table.columns();
         if fields.len() != columns.len() {
-            return Err(FieldError::new(
-                RejectCode::WrongFieldCount,
-                None,
-                format!(
-                    "expected {} fields ({}), got {}",
-                    columns.len(),
-                    columns.join(","),
-                    fields.len()
-                ),
-            ));
+            return Err(FieldError::wrong_field_count(table, fields.len()));
         }
         let at = |i: usize| (fields[i], columns[i]);
         Ok(match table {
@@ -90,6 +81,7 @@ fn field<'a, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::RejectCode;
 
     fn texts<'a>(fields: &[&'a str]) -> Vec<Raw<'a>> {
         fields.iter().map(|f| Raw::Text(f)).collect()

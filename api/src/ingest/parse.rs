@@ -58,21 +58,11 @@ pub fn csv_candidate(table: Table, position: u64, record: &CsvRecord) -> Candida
     if record.is_cut() {
         let mut raw = fields.clone();
         raw.push_field("…".as_bytes());
-        let columns = table.columns();
         return Candidate {
             position,
             raw: RawRow::Csv(raw),
             id_hint: None,
-            parsed: Err(FieldError::new(
-                RejectCode::WrongFieldCount,
-                None,
-                format!(
-                    "expected {} fields ({}), got {}",
-                    columns.len(),
-                    columns.join(","),
-                    record.width
-                ),
-            )),
+            parsed: Err(FieldError::wrong_field_count(table, record.width)),
         };
     }
     let raw = RawRow::Csv(fields.clone());
