@@ -7,7 +7,7 @@ use crate::auth::{self, ApiToken};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode, render_poem_error};
 use crate::metrics::Metrics;
-use crate::routes::{self, AppState};
+use crate::routes::{self, AppState, HeadRequest};
 use poem::http::Method;
 use poem::middleware::{RequestId, ReuseId};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -205,12 +205,6 @@ fn refuse_unread(request: &Request, err: ApiError) -> Response {
     }
     response
 }
-
-/// In the request's data of a HEAD request: poem answers a HEAD with the
-/// GET handler (and drops the body), so a handler that would do costly work
-/// for the body asks for this to skip it.
-#[derive(Clone, Copy, Debug)]
-pub struct HeadRequest;
 
 async fn mark_head<E: Endpoint>(next: Arc<E>, mut request: Request) -> poem::Result<Response> {
     if request.method() == Method::HEAD {

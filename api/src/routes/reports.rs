@@ -1,6 +1,5 @@
-use super::{ApiTags, AppState};
+use super::{ApiTags, AppState, HeadRequest};
 use crate::error::ApiError;
-use crate::middleware::HeadRequest;
 use crate::reports::{self, DepartmentsAboveMean, HiresByQuarter, Rendered};
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::Query;
