@@ -27,6 +27,27 @@ pub async fn sha256_of_file(path: PathBuf) -> anyhow::Result<String> {
     .await?
 }
 
+/// A temp file's path, removed when this is dropped: on every way out of
+/// the code that writes it, a cancelled request included.
+pub struct TempPath(PathBuf);
+
+impl TempPath {
+    pub fn new(path: PathBuf) -> TempPath {
+        TempPath(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        // Gone already once it was linked into place and removed.
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Writes `contents` to `dir/name` through a synced temp file and a rename,
 /// so a reader sees the old file or the whole new one, never half of one.
 pub fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> anyhow::Result<()> {

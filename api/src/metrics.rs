@@ -198,10 +198,16 @@ impl Metrics {
     }
 
     /// One answered request; `route` is its template, `None` when no route
-    /// matched.
+    /// matched. Any method but the standard ones counts as `other`: a
+    /// label's values must stay few whatever clients send.
     pub fn request(&self, method: &str, route: Option<&str>, status: u16, took: Duration) {
         let route = route.unwrap_or("unmatched").to_owned();
-        let method = method.to_owned();
+        const STANDARD: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+        let method = STANDARD
+            .into_iter()
+            .find(|standard| *standard == method)
+            .unwrap_or("other")
+            .to_owned();
         self.latency
             .get_or_create(&RouteLabels {
                 method: method.clone(),
@@ -323,6 +329,9 @@ mod tests {
     fn the_exposition_names_every_family_and_ends_in_eof() {
         let metrics = Metrics::new();
         metrics.request("GET", Some("/api/v1/tables"), 200, Duration::from_millis(3));
+        for made_up in ["AAAA1", "AAAA2", "BREW"] {
+            metrics.request(made_up, None, 405, Duration::from_millis(1));
+        }
         metrics.rows(Table::Jobs, RowSource::api, 2, 1, 3);
         metrics.backup(Table::Jobs, Duration::from_millis(40), Some(5));
         metrics.restore(Table::Jobs, Duration::from_millis(40), None);
@@ -337,6 +346,7 @@ mod tests {
             r#"hiring_historical_load_rows_read{table="employees"} 1999"#,
             r#"hiring_historical_load_complete{table="employees"} 1"#,
             r#"hiring_db_pool_connections{state="in_use"} 1"#,
+            r#"hiring_http_requests_total{method="other",route="unmatched",status="405"} 3"#,
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }

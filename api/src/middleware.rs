@@ -31,10 +31,12 @@ pub fn endpoint(
         routes: Arc::clone(&routes),
         max_body_bytes: config.max_body_bytes,
         reads_need_token: config.reads_need_token,
+        request_timeout: config.request_timeout(),
     });
     let reading = Arc::clone(&edge);
     let request_timeout = config.request_timeout();
     let observed = (Arc::clone(&routes), Arc::clone(&state.metrics));
+    let timed = Arc::clone(&routes);
     Route::new()
         .nest("/", api)
         .nest("/docs", docs)
@@ -53,7 +55,7 @@ pub fn endpoint(
         .around(move |next, request| authorize(next, request, Arc::clone(&edge)))
         .data(token)
         .catch_all_error(render_poem_error)
-        .around(move |next, request| limit_time(next, request, request_timeout))
+        .around(move |next, request| limit_time(next, request, request_timeout, Arc::clone(&timed)))
         // Boxed here so that the type of the whole chain stays shallow
         // enough for the compiler.
         .boxed()
@@ -73,6 +75,7 @@ struct Edge {
     routes: Arc<RouteTable>,
     max_body_bytes: u64,
     reads_need_token: bool,
+    request_timeout: Duration,
 }
 
 impl Edge {
@@ -109,17 +112,20 @@ async fn authorize<E: Endpoint>(
     Ok(next.call(request).await?.into_response())
 }
 
-/// Reads the body of a request the API serves, up to the limit, so that an
+/// Reads the body of a write the API serves, up to the limit, so that an
 /// oversized upload gets 413 whether it declares its length or is chunked.
 /// A declared length over the limit is refused before a byte is read; a
 /// chunked body is read until it passes the limit. Either way the
-/// connection is closed rather than drained.
+/// connection is closed rather than drained. A read takes no body: one
+/// sent anyway is never read (the connection is closed after the answer).
+/// The body must arrive within `REQUEST_TIMEOUT_SECS` (408), also for the
+/// operations [`limit_time`] lets run longer.
 async fn read_body<E: Endpoint>(
     next: Arc<E>,
     mut request: Request,
     edge: Arc<Edge>,
 ) -> poem::Result<Response> {
-    if !edge.routes.serves(request.method(), request.uri().path()) {
+    if is_read(request.method()) || !edge.routes.serves(request.method(), request.uri().path()) {
         return Ok(next.call(request).await?.into_response());
     }
     let max = edge.max_body_bytes;
@@ -137,10 +143,14 @@ async fn read_body<E: Endpoint>(
     reading
         .iter()
         .for_each(|r| r.0.store(true, Ordering::Relaxed));
-    let read = reader.read_to_end(&mut bytes).await;
+    let read = tokio::time::timeout(edge.request_timeout, reader.read_to_end(&mut bytes)).await;
     reading
         .iter()
         .for_each(|r| r.0.store(false, Ordering::Relaxed));
+    let Ok(read) = read else {
+        let late = ApiError::RequestTimeout(edge.request_timeout.as_secs());
+        return Ok(refuse_unread(&request, late));
+    };
     if let Err(err) = read {
         let message = format!("cannot read the body: {err}");
         return Err(ApiError::BadRequest(message, ErrorCode::BadBody).into());
@@ -157,14 +167,31 @@ async fn read_body<E: Endpoint>(
 #[derive(Clone, Default)]
 struct BodyReading(Arc<AtomicBool>);
 
+/// The operations whose work may outlast `REQUEST_TIMEOUT_SECS`: a backup or
+/// a restore of a big table takes minutes, bounds its own waits, and is
+/// better finished than stopped. Their bodies still must arrive in time.
+const LONG_OPERATIONS: [(Method, &str); 2] = [
+    (Method::POST, "/api/v1/tables/{table}/backups"),
+    (Method::POST, "/api/v1/tables/{table}/restore"),
+];
+
 /// Bounds a whole request, body and work, by `REQUEST_TIMEOUT_SECS`: a body
 /// still arriving then gets 408 and the connection is closed; work still
 /// running is stopped (dropped: its transaction rolls back) and gets 503.
+/// The work of [`LONG_OPERATIONS`] is not bounded here.
 async fn limit_time<E: Endpoint>(
     next: Arc<E>,
     mut request: Request,
     limit: Duration,
+    routes: Arc<RouteTable>,
 ) -> poem::Result<Response> {
+    let template = routes.of(request.uri().path()).map(|r| r.template.as_str());
+    let long = LONG_OPERATIONS
+        .iter()
+        .any(|(method, path)| method == request.method() && template == Some(*path));
+    if long {
+        return Ok(next.call(request).await?.into_response());
+    }
     let reading = BodyReading::default();
     request.extensions_mut().insert(reading.clone());
     match tokio::time::timeout(limit, next.call(request)).await {
@@ -267,7 +294,14 @@ impl RouteTable {
             })
             .collect();
         routes.push(RouteMethods::new("/openapi.json", vec![Method::GET]));
-        RouteTable(routes)
+        let table = RouteTable(routes);
+        for (method, path) in &LONG_OPERATIONS {
+            debug_assert!(
+                table.serves(method, &path.replace("{table}", "jobs")),
+                "{method} {path} is not in the spec"
+            );
+        }
+        table
     }
 
     fn of(&self, path: &str) -> Option<&RouteMethods> {

@@ -2,10 +2,13 @@
 //! to the poem endpoint, with the limits a service facing the network
 //! needs. `MAX_CONNECTIONS` are served at once; over it a few more are let
 //! in for one request each, answered only if it is `/health` or `/ready`
-//! (anything else gets 503 with `Retry-After`) and sent within a second;
-//! the rest are closed on accept. A connection that has not sent a
-//! request's headers within `HEADER_TIMEOUT_SECS` (of connecting, or of its
-//! previous response) is closed. HTTP/2 streams per connection are bounded.
+//! (anything else gets 503 with `Retry-After`) and sent within a second,
+//! over HTTP/1.1; the rest are closed on accept. A connection that has not
+//! sent a request's headers within `HEADER_TIMEOUT_SECS` (of connecting, or
+//! of its previous response) is closed, and so is one with nothing in
+//! flight that moves no byte for as long (an idle HTTP/2 connection, a
+//! client that stopped reading its answers). HTTP/2 streams per connection
+//! are bounded. On shutdown, requests in flight get 30 s, then are dropped.
 
 use crate::error::ApiError;
 use http_body_util::combinators::BoxBody;
@@ -18,9 +21,13 @@ use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, IntoResponse, Response};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// The limits of [`serve`].
@@ -47,7 +54,7 @@ fn is_health_check(path: &str) -> bool {
 }
 
 /// Serves `endpoint` on `listener` until `stop` completes, then lets the
-/// requests in flight finish (up to 30 s).
+/// requests in flight finish (up to 30 s) and drops what is left.
 pub async fn serve(
     listener: TcpListener,
     endpoint: BoxEndpoint<'static, Response>,
@@ -57,8 +64,9 @@ pub async fn serve(
     let endpoint = Arc::new(endpoint);
     let served = Arc::new(Semaphore::new(limits.max_connections));
     let health_only = Arc::new(Semaphore::new(HEALTH_ONLY_CONNECTIONS));
-    let builder = Arc::new(builder(limits));
+    let builders = Builders::new(limits);
     let graceful = GracefulShutdown::new();
+    let (abort, aborted) = tokio::sync::watch::channel(false);
     tokio::pin!(stop);
     loop {
         let (socket, remote) = tokio::select! {
@@ -86,22 +94,34 @@ pub async fn serve(
         };
         let _ = socket.set_nodelay(true);
         let local = socket.local_addr().unwrap_or(remote);
+        let activity = Arc::new(Activity::new());
         let requested = Arc::new(Notify::new());
+        let health_only = matches!(admission, Admission::HealthOnly(_));
         let service = Service {
             endpoint: Arc::clone(&endpoint),
             local,
             remote,
-            health_only: matches!(admission, Admission::HealthOnly(_)),
+            health_only,
             requested: Arc::clone(&requested),
+            activity: Arc::clone(&activity),
         };
-        let connection = builder
-            .serve_connection(TokioIo::new(socket), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        let silence = match admission {
-            Admission::Served(_) => limits.header_timeout,
-            Admission::HealthOnly(_) => limits.header_timeout.min(HEALTH_ONLY_SILENCE),
+        let io = TokioIo::new(Watched {
+            inner: socket,
+            activity: Arc::clone(&activity),
+        });
+        // Over the limit: HTTP/1.1 only, one request per connection.
+        let builder = if health_only {
+            &builders.health_only
+        } else {
+            &builders.served
         };
+        let connection = graceful.watch(builder.serve_connection(io, service).into_owned());
+        let quiet_limit = if health_only {
+            limits.header_timeout.min(HEALTH_ONLY_SILENCE)
+        } else {
+            limits.header_timeout
+        };
+        let mut aborted = aborted.clone();
         tokio::spawn(async move {
             let _admission = admission;
             tokio::select! {
@@ -110,9 +130,13 @@ pub async fn serve(
                         tracing::debug!(%remote, error = %err, "connection ended with an error");
                     }
                 }
-                () = silent_for(&requested, silence) => {
+                () = silent_for(&requested, quiet_limit) => {
                     tracing::debug!(%remote, "no request within HEADER_TIMEOUT_SECS; connection closed");
                 }
+                () = activity.idle_for(quiet_limit) => {
+                    tracing::debug!(%remote, "idle for HEADER_TIMEOUT_SECS; connection closed");
+                }
+                _ = aborted.changed() => {}
             }
         });
     }
@@ -121,40 +145,181 @@ pub async fn serve(
         .await
         .is_err()
     {
-        tracing::warn!("requests still in flight after 30 s; stopping anyway");
+        tracing::warn!("requests still in flight after 30 s; stopping them");
+        let _ = abort.send(true);
+        tokio::task::yield_now().await;
     }
 }
 
-/// hyper's HTTP/1.1 closes a connection whose next request's headers take
-/// longer than `header_timeout`; [`silent_for`] covers the first bytes,
-/// before hyper knows which protocol it speaks.
-fn builder(limits: Limits) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_headers(100);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(limits.http2_max_streams)
-        .max_pending_accept_reset_streams(20)
-        .max_header_list_size(16 * 1024)
-        .keep_alive_interval(limits.header_timeout)
-        .keep_alive_timeout(limits.header_timeout);
-    builder
+/// How connections are served: within the limit, HTTP/1.1 and HTTP/2;
+/// over it, HTTP/1.1 alone without keep-alive (HTTP/2 would let one
+/// health-only connection carry requests forever).
+struct Builders {
+    served: auto::Builder<TokioExecutor>,
+    health_only: auto::Builder<TokioExecutor>,
+}
+
+impl Builders {
+    /// hyper's HTTP/1.1 closes a connection whose next request's headers
+    /// take longer than `header_timeout`; [`silent_for`] covers the first
+    /// bytes, before hyper knows which protocol it speaks, and
+    /// [`Activity::idle_for`] a connection with nothing in flight that
+    /// moves no bytes (an idle HTTP/2 connection, a client that stopped
+    /// reading). HTTP/2 sends no keep-alive pings: they would keep an idle
+    /// connection busy.
+    fn new(limits: Limits) -> Builders {
+        let mut served = auto::Builder::new(TokioExecutor::new());
+        served
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .max_headers(100);
+        served
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.http2_max_streams)
+            .max_pending_accept_reset_streams(20)
+            .max_header_list_size(16 * 1024);
+        let mut health_only = auto::Builder::new(TokioExecutor::new()).http1_only();
+        health_only
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout.min(HEALTH_ONLY_SILENCE))
+            .keep_alive(false)
+            .max_headers(100);
+        Builders {
+            served,
+            health_only,
+        }
+    }
 }
 
 /// Completes when the connection has had no request for `limit` since it
-/// opened; never once a request has come (hyper's own header timeout
-/// takes over from there).
+/// opened; never once a request has come.
 async fn silent_for(requested: &Notify, limit: Duration) {
     if tokio::time::timeout(limit, requested.notified())
         .await
         .is_ok()
     {
         std::future::pending::<()>().await;
+    }
+}
+
+/// What a connection is doing: requests in flight, and when it last moved
+/// a byte either way.
+struct Activity {
+    opened: tokio::time::Instant,
+    /// Milliseconds from `opened` to the last byte moved or request ended.
+    last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            opened: tokio::time::Instant::now(),
+            last_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let now = self.opened.elapsed().as_millis() as u64;
+        self.last_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// Completes once nothing is in flight and no byte has moved for `limit`.
+    async fn idle_for(&self, limit: Duration) {
+        loop {
+            let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+            let quiet = self.opened.elapsed().saturating_sub(last);
+            let busy = self.in_flight.load(Ordering::Relaxed) > 0;
+            if !busy && quiet >= limit {
+                return;
+            }
+            let wait = if busy { limit } else { limit - quiet };
+            tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+        }
+    }
+}
+
+/// A request in flight on its connection, until dropped (answered or
+/// cancelled).
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn start(activity: &Arc<Activity>) -> InFlight {
+        activity.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(Arc::clone(activity))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The connection's socket, noting in [`Activity`] every byte it moves.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.touch();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 
@@ -172,6 +337,7 @@ struct Service {
     remote: SocketAddr,
     health_only: bool,
     requested: Arc<Notify>,
+    activity: Arc<Activity>,
 }
 
 impl hyper::service::Service<hyper::Request<Incoming>> for Service {
@@ -184,9 +350,11 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Service {
     fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
         self.requested.notify_one();
         let service = self.clone();
+        let in_flight = InFlight::start(&self.activity);
         Box::pin(async move {
+            let _in_flight = in_flight;
             let refused = service.health_only && !is_health_check(request.uri().path());
-            let mut response = if refused {
+            let response = if refused {
                 ApiError::Overloaded.into_response()
             } else {
                 let request = poem::Request::from((
@@ -197,12 +365,6 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Service {
                 ));
                 poem::Endpoint::get_response(&*service.endpoint, request).await
             };
-            if service.health_only {
-                response.headers_mut().insert(
-                    poem::http::header::CONNECTION,
-                    poem::http::HeaderValue::from_static("close"),
-                );
-            }
             Ok(response.into())
         })
     }

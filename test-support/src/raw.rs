@@ -98,22 +98,9 @@ impl RawConnection {
     pub async fn frame(&mut self, kind: u8, limit: Duration) -> Option<Vec<u8>> {
         tokio::time::timeout(limit, async {
             loop {
-                while self.received.len() < 9 {
-                    if !self.fill().await {
-                        return None;
-                    }
-                }
-                let length =
-                    u32::from_be_bytes([0, self.received[0], self.received[1], self.received[2]])
-                        as usize;
-                while self.received.len() < 9 + length {
-                    if !self.fill().await {
-                        return None;
-                    }
-                }
-                let frame: Vec<u8> = self.received.drain(..9 + length).collect();
-                if frame[3] == kind {
-                    return Some(frame[9..].to_vec());
+                let (frame_kind, _, payload) = self.next_frame().await?;
+                if frame_kind == kind {
+                    return Some(payload);
                 }
             }
         })
@@ -122,16 +109,45 @@ impl RawConnection {
         .flatten()
     }
 
+    /// The next HTTP/2 frame: its type, flags and payload; `None` at the
+    /// connection's end.
+    pub async fn next_frame(&mut self) -> Option<(u8, u8, Vec<u8>)> {
+        while self.received.len() < 9 {
+            if !self.fill().await {
+                return None;
+            }
+        }
+        let length =
+            u32::from_be_bytes([0, self.received[0], self.received[1], self.received[2]]) as usize;
+        while self.received.len() < 9 + length {
+            if !self.fill().await {
+                return None;
+            }
+        }
+        let frame: Vec<u8> = self.received.drain(..9 + length).collect();
+        Some((frame[3], frame[4], frame[9..].to_vec()))
+    }
+
     /// Whether the server ends the connection (EOF or reset) within `limit`,
     /// discarding anything else it sends.
     pub async fn closed_within(&mut self, limit: Duration) -> bool {
+        self.drain(limit).await.is_some()
+    }
+
+    /// Reads until the server ends the connection; the bytes read, or
+    /// `None` if it is still open after `limit`.
+    pub async fn drain(&mut self, limit: Duration) -> Option<usize> {
+        let mut total = self.received.len();
+        self.received.clear();
         tokio::time::timeout(limit, async {
             while self.fill().await {
+                total += self.received.len();
                 self.received.clear();
             }
         })
         .await
-        .is_ok()
+        .ok()
+        .map(|()| total)
     }
 
     /// Reads more; false at the connection's end.

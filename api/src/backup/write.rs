@@ -34,9 +34,10 @@ pub async fn create_backup(db: &Db, dir: &Path, table: Table) -> anyhow::Result<
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
 
     let (sender, receiver) = mpsc::channel::<Vec<Record>>(4);
-    let (final_path, temp_path) = (dir.join(&name), dir.join(format!(".{name}.tmp")));
+    let final_path = dir.join(&name);
+    let temp = files::TempPath::new(dir.join(format!(".{name}.tmp")));
     let writer = {
-        let temp_path = temp_path.clone();
+        let temp_path = temp.path().to_owned();
         telemetry::spawn_blocking(move || write_file(&temp_path, table, receiver))
     };
 
@@ -45,16 +46,13 @@ pub async fn create_backup(db: &Db, dir: &Path, table: Table) -> anyhow::Result<
     let written = writer.await.context("the Avro writer panicked")?;
     let (rows, bytes, sha256) = match (streamed, written) {
         (Ok(()), Ok(done)) => done,
-        (Err(err), _) | (_, Err(err)) => {
-            let _ = std::fs::remove_file(&temp_path);
-            return Err(err.context("backup failed"));
-        }
+        (Err(err), _) | (_, Err(err)) => return Err(err.context("backup failed")),
     };
 
     // A hard link never replaces an existing file: names cannot collide.
-    std::fs::hard_link(&temp_path, &final_path)
+    std::fs::hard_link(temp.path(), &final_path)
         .with_context(|| format!("cannot create {}", final_path.display()))?;
-    std::fs::remove_file(&temp_path)?;
+    drop(temp);
     let info = BackupInfo {
         name,
         table: table.name().to_owned(),

@@ -26,6 +26,24 @@ use std::time::Duration;
 struct Holding(Option<PoolConnection<Any>>);
 
 impl Holding {
+    /// Holds `conn` from before its first statement: a caller dropped while
+    /// the statement runs (a cancelled request) closes the session, so a
+    /// lock granted after all is not left on a pooled connection.
+    fn new(conn: PoolConnection<Any>) -> Holding {
+        Holding(Some(conn))
+    }
+
+    fn conn(&mut self) -> &mut PoolConnection<Any> {
+        self.0
+            .as_mut()
+            .expect("a holding holds its connection until it ends")
+    }
+
+    /// Returns the connection to the pool: it holds nothing.
+    fn give_back(mut self) {
+        drop(self.0.take());
+    }
+
     async fn end(mut self, statement: String) {
         if let Some(mut conn) = self.0.take()
             && sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
@@ -85,19 +103,21 @@ impl Db {
                 name: name.to_owned(),
             });
         }
-        let mut conn = self.acquire().await?;
+        let mut held = Holding::new(self.acquire().await?);
         let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
             .bind(name)
             .bind(wait.as_secs() as i64)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut **held.conn())
             .await
             .with_context(|| format!("cannot ask for the lock {name}"))?;
-        match got {
-            Some(1) => Ok(NamedLock {
-                held: Holding(Some(conn)),
+        if got == Some(1) {
+            Ok(NamedLock {
+                held,
                 name: name.to_owned(),
-            }),
-            _ => anyhow::bail!("another API process held the lock {name} for over {wait:?}"),
+            })
+        } else {
+            held.give_back();
+            anyhow::bail!("another API process held the lock {name} for over {wait:?}")
         }
     }
 
@@ -110,14 +130,12 @@ impl Db {
                 held: Holding(None),
             });
         }
-        let mut conn = self.acquire().await?;
-        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+        let mut held = Holding::new(self.acquire().await?);
+        sqlx::raw_sql("BEGIN").execute(&mut **held.conn()).await?;
         sqlx::query("SELECT name FROM write_gate WHERE name = 'tables' FOR UPDATE")
-            .execute(&mut *conn)
+            .execute(&mut **held.conn())
             .await?;
-        Ok(GateHold {
-            held: Holding(Some(conn)),
-        })
+        Ok(GateHold { held })
     }
 }
 

@@ -332,7 +332,8 @@ pub fn is_retryable(err: &sqlx::Error) -> bool {
 
 /// Whether a failure is a write that found no turn within `WRITE_WAIT_SECS`:
 /// in this process ([`WriteBusy`]), or in the database (MySQL's lock wait
-/// timeout, SQLite's BUSY or LOCKED after its busy timeout).
+/// timeout, or a deadlock still there after the retries; SQLite's BUSY or
+/// LOCKED after its busy timeout).
 pub fn is_write_busy(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause.is::<WriteBusy>()
@@ -340,7 +341,7 @@ pub fn is_write_busy(err: &anyhow::Error) -> bool {
                 .downcast_ref::<sqlx::Error>()
                 .is_some_and(|err| match err {
                     sqlx::Error::Database(db) => {
-                        mysql_number(&**db) == Some(1205)
+                        matches!(mysql_number(&**db), Some(1205 | 1213))
                             || matches!(db.code().as_deref(), Some("5" | "6"))
                     }
                     _ => false,

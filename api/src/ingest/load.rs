@@ -111,6 +111,7 @@ pub async fn load_file(
             match commit_batch(db, table, source, &candidates, Some(progress)).await {
                 Err(err) if crate::db::is_write_busy(&err) => {
                     tracing::warn!(%table, "no write turn yet for the historical load; waiting on");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 }
                 other => {
                     let stored = other?;

@@ -94,12 +94,18 @@ async fn a_chunked_body_over_the_limit_gets_413_without_being_drained() {
     assert_eq!(app.counts().await.1, 0);
 }
 
-/// A request for a path or method the API does not serve is answered
-/// without its body being read.
+/// A request for a path or method the API does not serve, or a read (which
+/// takes no body), is answered without its body being read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_are_answered_without_reading_the_body() {
     let app = spawn_app(Engine::Sqlite).await;
-    for (method, path, status) in [("POST", "/api/v1/nowhere", 404), ("PUT", ROWS, 405)] {
+    let cases = [
+        ("POST", "/api/v1/nowhere", 404),
+        ("PUT", ROWS, 405),
+        ("GET", "/health", 200),
+        ("GET", "/api/v1/tables", 200),
+    ];
+    for (method, path, status) in cases {
         let mut connection = RawConnection::open(&app.address).await;
         let headers = [("content-type", "text/csv"), ("content-length", "50000000")];
         connection
@@ -297,4 +303,73 @@ test_support::engine_tests! {
         assert_eq!((status, body["inserted"].as_u64()), (200, Some(1)), "{body}");
         assert_eq!(app.counts().await.1, 1);
     }
+}
+
+/// An HTTP/2 connection left idle after its request, by a client that
+/// answers every PING, is closed once `HEADER_TIMEOUT_SECS` pass (HTTP/2
+/// has no header timer of its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_http2_connection_is_closed() {
+    let app = spawn_app_with_config(Engine::Sqlite, |c| c.header_timeout_secs = 1).await;
+    let mut connection = RawConnection::open(&app.address).await;
+    connection
+        .send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    connection.send(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap(); // SETTINGS
+    connection
+        .frame(4, SOON)
+        .await
+        .expect("the server's SETTINGS");
+    connection.send(&[0, 0, 0, 4, 1, 0, 0, 0, 0]).await.unwrap(); // SETTINGS ACK
+    // GET /health on stream 1 (HPACK: :method GET, :scheme http, :path and
+    // :authority as literals), END_STREAM | END_HEADERS.
+    let block = [&[0x82, 0x86, 0x44, 7][..], b"/health", &[0x41, 1], b"x"].concat();
+    let mut headers = vec![0, 0, block.len() as u8, 1, 5, 0, 0, 0, 1];
+    headers.extend_from_slice(&block);
+    connection.send(&headers).await.unwrap();
+    connection
+        .frame(1, SOON)
+        .await
+        .expect("the answer's HEADERS");
+    // Idle, but alive: every PING is answered, as a real client's would be.
+    let closed = tokio::time::timeout(SOON, async {
+        while let Some((kind, flags, payload)) = connection.next_frame().await {
+            if kind == 6 && flags & 1 == 0 {
+                let mut ack = vec![0, 0, 8, 6, 1, 0, 0, 0, 0];
+                ack.extend_from_slice(&payload);
+                if connection.send(&ack).await.is_err() {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the idle HTTP/2 connection stays open");
+}
+
+/// A client that sends requests but never reads the answers is cut off
+/// once nothing has moved for `HEADER_TIMEOUT_SECS`, rather than holding a
+/// connection (and hyper's write) forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off() {
+    let app = spawn_app_with_config(Engine::Sqlite, |c| c.header_timeout_secs = 1).await;
+    let one = app.http.get(app.url("/openapi.json")).send().await.unwrap();
+    let answer_size = one.bytes().await.unwrap().len();
+    let mut connection = RawConnection::open(&app.address).await;
+    const REQUESTS: usize = 300;
+    let requests = head("GET", "/openapi.json", &[]).repeat(REQUESTS);
+    connection.send(&requests).await.unwrap();
+    // Far more than the socket buffers hold is waiting to be written.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let received = connection.drain(Duration::from_secs(20)).await;
+    assert!(
+        received.is_some(),
+        "still open after the client read everything"
+    );
+    let received = received.unwrap();
+    assert!(
+        received < REQUESTS * answer_size,
+        "all {REQUESTS} answers came ({received} bytes): the server waited for the reader"
+    );
 }
