@@ -6,9 +6,12 @@
 
 use sqlx::AnyConnection;
 
-/// Hires of one (department, job) pair in one quarter of the year.
+/// Hires of one (department, job) pair in one quarter of the year. The
+/// pair is its ids; the names are labels (two departments may share one).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct QuarterCount {
+    pub department_id: i64,
+    pub job_id: i64,
     pub department: String,
     pub job: String,
     pub quarter: i64,
@@ -42,7 +45,8 @@ pub async fn hires_by_quarter(
 ) -> sqlx::Result<Vec<QuarterCount>> {
     let [start, q2, q3, q4, end] = bounds(year);
     sqlx::query_as(
-        "SELECT d.department_name AS department, j.job_name AS job, h.quarter, h.hired \
+        "SELECT h.department_id, h.job_id, d.department_name AS department, \
+                j.job_name AS job, h.quarter, h.hired \
          FROM (SELECT department_id, job_id, \
                       CASE WHEN hiring_date < ? THEN 1 WHEN hiring_date < ? THEN 2 \
                            WHEN hiring_date < ? THEN 3 ELSE 4 END AS quarter, \

@@ -56,6 +56,14 @@ pub fn pivot_by_quarter(
         counts.len(),
         vec![
             Column::new(
+                "department_id".into(),
+                counts.iter().map(|c| c.department_id).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "job_id".into(),
+                counts.iter().map(|c| c.job_id).collect::<Vec<_>>(),
+            ),
+            Column::new(
                 "department".into(),
                 counts
                     .iter()
@@ -83,11 +91,31 @@ pub fn pivot_by_quarter(
             .sum()
             .alias(format!("Q{q}"))
     };
+    // Grouped by ids, which the names follow; sorted by the names, then the
+    // ids, so that rows of equal names keep one order.
     let pivoted = frame
         .lazy()
-        .group_by([col("department"), col("job")])
-        .agg([quarter(1), quarter(2), quarter(3), quarter(4)])
-        .sort(["department", "job"], SortMultipleOptions::default())
+        .group_by([col("department_id"), col("job_id")])
+        .agg([
+            col("department").first(),
+            col("job").first(),
+            quarter(1),
+            quarter(2),
+            quarter(3),
+            quarter(4),
+        ])
+        .sort(
+            ["department", "job", "department_id", "job_id"],
+            SortMultipleOptions::default(),
+        )
+        .select([
+            col("department"),
+            col("job"),
+            col("Q1"),
+            col("Q2"),
+            col("Q3"),
+            col("Q4"),
+        ])
         .collect()?;
     let departments = pivoted.column("department")?.str()?;
     let jobs = pivoted.column("job")?.str()?;
@@ -138,8 +166,8 @@ pub fn above_the_mean(
         .lazy()
         .filter(col("hired").cast(DataType::Float64).gt(lit(mean)))
         .sort(
-            ["hired", "department"],
-            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+            ["hired", "department", "id"],
+            SortMultipleOptions::default().with_order_descending_multi([true, false, false]),
         )
         .collect()?;
     let ids = above.column("id")?.i32()?;
@@ -155,10 +183,26 @@ pub fn above_the_mean(
     Ok((DepartmentsAboveMean { year, mean, rows }, above))
 }
 
-/// The frame as CSV with the given header names (polars' writer).
+/// The frame as CSV with the given header names (polars' writer). A text
+/// cell that a spreadsheet would run as a formula gets a leading `'`.
 pub fn to_csv(frame: &mut DataFrame, header: &[&str]) -> PolarsResult<String> {
     let names: Vec<PlSmallStr> = header.iter().map(|h| PlSmallStr::from(*h)).collect();
     frame.set_column_names(&names)?;
+    let texts: Vec<PlSmallStr> = frame
+        .columns()
+        .iter()
+        .filter(|column| column.dtype() == &DataType::String)
+        .map(|column| column.name().clone())
+        .collect();
+    for name in texts {
+        let defused: Vec<Option<String>> = frame
+            .column(name.as_str())?
+            .str()?
+            .iter()
+            .map(|cell| cell.map(|text| defuse(text).into_owned()))
+            .collect();
+        frame.replace(name.as_str(), Column::new(name.clone(), defused))?;
+    }
     let mut out = Vec::new();
     polars_io::csv::write::CsvWriter::new(&mut out)
         .include_header(true)
@@ -166,12 +210,26 @@ pub fn to_csv(frame: &mut DataFrame, header: &[&str]) -> PolarsResult<String> {
     Ok(String::from_utf8(out).expect("polars writes UTF-8"))
 }
 
+/// Spreadsheets run a cell that starts with `=`, `+`, `-`, `@`, tab or CR
+/// as a formula; a leading `'` makes it text. A plain number is left alone.
+pub fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    let number = cell.parse::<f64>().is_ok() && !cell.starts_with(['\t', '\r']);
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !number {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn count(department: &str, job: &str, quarter: i64, hired: i64) -> QuarterCount {
+        let id = |name: &str| name.bytes().map(i64::from).sum();
         QuarterCount {
+            department_id: id(department),
+            job_id: id(job),
             department: department.to_owned(),
             job: job.to_owned(),
             quarter,
@@ -232,6 +290,46 @@ mod tests {
         assert_eq!(rows, [(2, 4), (1, 4)]);
         let (empty, _) = above_the_mean(2021, &[]).unwrap();
         assert!(empty.rows.is_empty());
+    }
+
+    /// Two departments (or jobs) of one name stay two rows: rows are
+    /// grouped by ids, and equal names are ordered by id.
+    #[test]
+    fn req1_groups_by_ids_not_names() {
+        let at = |department_id: i64, job_id: i64, quarter: i64| QuarterCount {
+            department_id,
+            job_id,
+            department: "Ops".to_owned(),
+            job: "Dev".to_owned(),
+            quarter,
+            hired: 1,
+        };
+        let counts = [at(7, 1, 1), at(2, 1, 2), at(2, 9, 3), at(7, 1, 4)];
+        let (report, _) = pivot_by_quarter(2021, &counts).unwrap();
+        let quarters: Vec<[i64; 4]> = report
+            .rows
+            .iter()
+            .map(|r| [r.q1, r.q2, r.q3, r.q4])
+            .collect();
+        assert_eq!(quarters, [[0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 1]]);
+    }
+
+    #[test]
+    fn csv_cells_that_spreadsheets_would_run_are_defused() {
+        let counts = [
+            count("=HYPERLINK(\"http://x\")", "+1", 1, 1),
+            count("@SUM", "-cmd", 1, 1),
+            count("\tTab", "-1.5", 1, 1),
+        ];
+        let (_, mut frame) = pivot_by_quarter(2021, &counts).unwrap();
+        let csv = to_csv(&mut frame, &HiresByQuarter::CSV_HEADER).unwrap();
+        assert_eq!(
+            csv,
+            "department,job,Q1,Q2,Q3,Q4\n\
+             '\tTab,-1.5,1,0,0,0\n\
+             \"'=HYPERLINK(\"\"http://x\"\")\",+1,1,0,0,0\n\
+             '@SUM,'-cmd,1,0,0,0\n"
+        );
     }
 
     #[test]

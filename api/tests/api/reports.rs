@@ -135,6 +135,71 @@ engine_tests! {
         assert_eq!(written, 0, "a HEAD wrote report files");
     }
 
+    // Two departments of one name, and two jobs of one name, stay apart in
+    // both reports: rows are grouped by ids, names are labels.
+    async fn departments_and_jobs_that_share_a_name_stay_apart(engine) {
+        let app = spawn_app(engine).await;
+        app.post_csv("departments", "1,Ops\n2,Ops\n3,Idle\n").await;
+        app.post_csv("jobs", "1,Dev\n2,Dev\n").await;
+        let rows = json!([
+            employee(1, "a", "2021-01-05T10:00:00Z", 1, 1),
+            employee(2, "b", "2021-01-06T10:00:00Z", 1, 2),
+            employee(3, "c", "2021-04-05T10:00:00Z", 2, 1),
+            employee(4, "d", "2021-04-06T10:00:00Z", 2, 1),
+        ]);
+        let (_, body) = app.post_json("employees", &rows).await;
+        assert_eq!(body["inserted"], 4, "{body}");
+
+        let (status, req1) = app.get("/api/v1/reports/hires-by-quarter?year=2021").await;
+        assert_eq!(status, 200, "{req1}");
+        let quarters: Vec<(String, String, i64, i64)> = req1["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["department"].as_str().unwrap().to_owned(), r["job"].as_str().unwrap().to_owned(), r["q1"].as_i64().unwrap(), r["q2"].as_i64().unwrap()))
+            .collect();
+        let ops_dev = |q1, q2| ("Ops".to_owned(), "Dev".to_owned(), q1, q2);
+        // (1,1), (1,2), (2,1): three pairs, though all are "Ops", "Dev".
+        assert_eq!(quarters, [ops_dev(1, 0), ops_dev(1, 0), ops_dev(0, 2)]);
+
+        let (status, req2) = app.get("/api/v1/reports/departments-above-mean?year=2021").await;
+        assert_eq!(status, 200, "{req2}");
+        let above: Vec<(i64, i64)> = req2["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].as_i64().unwrap(), r["hired"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(above, [(1, 2), (2, 2)], "{req2}");
+    }
+
+    // Names a spreadsheet would run as formulas are defused in the CSV the
+    // API answers and in the file it saves; JSON keeps them as they are.
+    async fn report_csv_defuses_formulas_and_json_keeps_names(engine) {
+        let app = spawn_app(engine).await;
+        app.post_csv("departments", "1,\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"\n2,@SUM(A1)\n").await;
+        app.post_csv("jobs", "1,+cmd\n").await;
+        let rows = json!([
+            employee(1, "a", "2021-01-05T10:00:00Z", 1, 1),
+            employee(2, "b", "2021-01-06T10:00:00Z", 2, 1),
+        ]);
+        let (_, body) = app.post_json("employees", &rows).await;
+        assert_eq!(body["inserted"], 2, "{body}");
+
+        let (status, _, csv) = get_text(&app, "/api/v1/reports/hires-by-quarter?year=2021", Some("text/csv")).await;
+        assert_eq!(status, 200, "{csv}");
+        assert_eq!(
+            csv,
+            "department,job,Q1,Q2,Q3,Q4\n\
+             \"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",'+cmd,1,0,0,0\n\
+             '@SUM(A1),'+cmd,1,0,0,0\n"
+        );
+        let saved = std::fs::read_to_string(app.shared_dir.path().join("reports/hires-by-quarter-2021.csv")).unwrap();
+        assert_eq!(saved, csv);
+        let (_, json) = app.get("/api/v1/reports/hires-by-quarter?year=2021").await;
+        assert_eq!(json["rows"][0]["department"], "=HYPERLINK(\"http://evil\",\"x\")");
+    }
+
     async fn bad_report_parameters_are_json_400s(engine) {
         let app = spawn_app(engine).await;
         for path in [
