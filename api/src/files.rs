@@ -5,6 +5,7 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// SHA-256 of a file as lowercase hex, read in 64 KiB pieces on a blocking
@@ -48,17 +49,23 @@ impl Drop for TempPath {
     }
 }
 
-/// Writes `contents` to `dir/name` through a synced temp file and a rename,
-/// so a reader sees the old file or the whole new one, never half of one.
+/// Writes `contents` to `dir/name` through a synced temp file of its own
+/// (a unique name, removed if anything fails) and a rename, so a reader
+/// sees the old file or a whole new one, never half of one, and two
+/// writers of one name never share a temp file.
 pub fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let temp = dir.join(format!(".{name}.tmp"));
-    let mut file =
-        File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, dir.join(name))
-        .with_context(|| format!("cannot rename {}", temp.display()))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        // Readable like any file written here (temp files default to 0600).
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
+    temp.write_all(contents)
+        .and_then(|()| temp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", temp.path().display()))?;
+    temp.persist(dir.join(name))
+        .with_context(|| format!("cannot rename into {}", dir.join(name).display()))?;
     Ok(())
 }

@@ -200,6 +200,33 @@ engine_tests! {
         assert_eq!(json["rows"][0]["department"], "=HYPERLINK(\"http://evil\",\"x\")");
     }
 
+    // Twenty identical report requests at once all answer 200, and the
+    // saved files are whole, with no temp file left behind.
+    async fn concurrent_identical_reports_all_succeed_and_leave_whole_files(engine) {
+        let app = hand_built(engine).await;
+        let path = "/api/v1/reports/hires-by-quarter?year=2021";
+        let requests = (0..20).map(|i| {
+            let accept = ["application/json", "text/csv", "text/html"][i % 3];
+            get_text(&app, path, Some(accept))
+        });
+        let answers = futures::future::join_all(requests).await;
+        for (status, _, body) in &answers {
+            assert_eq!(*status, 200, "{body}");
+        }
+        let dir = app.shared_dir.path().join("reports");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["hires-by-quarter-2021.csv", "hires-by-quarter-2021.html", "hires-by-quarter-2021.json"]);
+        let (_, _, csv) = get_text(&app, path, Some("text/csv")).await;
+        assert_eq!(std::fs::read_to_string(dir.join("hires-by-quarter-2021.csv")).unwrap(), csv);
+        let json: Value = serde_json::from_slice(&std::fs::read(dir.join("hires-by-quarter-2021.json")).unwrap()).unwrap();
+        assert_eq!(json["year"], 2021);
+        assert!(std::fs::read_to_string(dir.join("hires-by-quarter-2021.html")).unwrap().trim_end().ends_with("</html>"));
+    }
+
     async fn bad_report_parameters_are_json_400s(engine) {
         let app = spawn_app(engine).await;
         for path in [
