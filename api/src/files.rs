@@ -14,18 +14,23 @@ pub async fn sha256_of_file(path: PathBuf) -> anyhow::Result<String> {
     telemetry::spawn_blocking(move || -> anyhow::Result<String> {
         let mut file =
             File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0; 1 << 16];
-        loop {
-            let n = file.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-        }
-        Ok(hex::encode(hasher.finalize()))
+        Ok(sha256_of(&mut file)?)
     })
     .await?
+}
+
+/// SHA-256 of what is left to read in `input`, as lowercase hex.
+pub fn sha256_of(input: &mut impl Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 16];
+    loop {
+        let n = input.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// A temp file's path, removed when this is dropped: on every way out of

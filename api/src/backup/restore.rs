@@ -1,13 +1,13 @@
 use super::{NameError, check_writer_schema, list_backups, read_sidecar, resolve_name};
 use crate::db::{self, Db};
 use crate::domain::{Raw, Row, Table};
-use crate::files::sha256_of_file;
+use crate::files;
 use crate::telemetry;
 use anyhow::Context;
 use apache_avro::Reader;
 use apache_avro::types::Value;
 use sqlx::Connection;
-use std::io::BufReader;
+use std::io::{BufReader, Seek};
 use std::path::Path;
 use tokio::sync::mpsc;
 
@@ -69,6 +69,10 @@ pub async fn restore_backup(
         }
     };
     let path = resolve_name(dir, &name)?;
+    // One open file for the checksum and the records: a file put in its
+    // place meanwhile is neither checked nor read.
+    let mut file = std::fs::File::open(&path)
+        .map_err(|err| RestoreError::Invalid(format!("cannot open backup {name}: {err}")))?;
     if let Some(info) = read_sidecar(&path) {
         if info.table != table.name() {
             return Err(RestoreError::Invalid(format!(
@@ -76,17 +80,26 @@ pub async fn restore_backup(
                 info.table
             )));
         }
-        if sha256_of_file(path.clone()).await? != info.sha256 {
+        let (checked, sha256) = telemetry::spawn_blocking(move || {
+            let sha256 = files::sha256_of(&mut file)?;
+            file.rewind()?;
+            Ok::<_, std::io::Error>((file, sha256))
+        })
+        .await
+        .context("the checksum task stopped")?
+        .with_context(|| format!("cannot read backup {name}"))?;
+        if sha256 != info.sha256 {
             return Err(RestoreError::Invalid(format!(
                 "backup {name} is corrupt: its SHA-256 differs from the one recorded when it was written"
             )));
         }
+        file = checked;
     }
 
     let (sender, mut chunks) = mpsc::channel::<Result<Vec<Row>, RestoreError>>(2);
     let reader = {
-        let (path, name) = (path.clone(), name.clone());
-        telemetry::spawn_blocking(move || read_rows(&path, &name, table, &sender))
+        let name = name.clone();
+        telemetry::spawn_blocking(move || read_rows(file, &name, table, &sender))
     };
 
     let mut conn = db.acquire().await?;
@@ -176,20 +189,13 @@ pub async fn restore_backup(
 /// Reads and validates the file's records, sending chunks of at most 1000
 /// rows; stops at the first problem, which it sends instead.
 fn read_rows(
-    path: &Path,
+    file: std::fs::File,
     name: &str,
     table: Table,
     sender: &mpsc::Sender<Result<Vec<Row>, RestoreError>>,
 ) {
     let send = |item| sender.blocking_send(item).is_ok();
     let invalid = |message: String| Err(RestoreError::Invalid(message));
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(err) => {
-            send(invalid(format!("cannot open backup {name}: {err}")));
-            return;
-        }
-    };
     let reader = match Reader::new(BufReader::with_capacity(1 << 16, file)) {
         Ok(reader) => reader,
         Err(err) => {
@@ -277,7 +283,12 @@ mod fuzz {
         let path = dir.path().join("f.avro");
         std::fs::write(&path, bytes).unwrap();
         let (sender, mut receiver) = mpsc::channel(1024);
-        read_rows(&path, "f.avro", Table::Jobs, &sender);
+        read_rows(
+            std::fs::File::open(&path).unwrap(),
+            "f.avro",
+            Table::Jobs,
+            &sender,
+        );
         drop(sender);
         let mut items = Vec::new();
         while let Ok(item) = receiver.try_recv() {
