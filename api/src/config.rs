@@ -127,6 +127,16 @@ pub struct Config {
     )]
     pub http2_max_streams: u32,
 
+    /// Backups kept per table: after a new backup, the oldest beyond this
+    /// many are removed with their sidecars. 0 keeps them all.
+    #[arg(
+        long,
+        env = "BACKUP_KEEP",
+        value_name = "BACKUP_KEEP",
+        default_value_t = 0
+    )]
+    pub backup_keep: u32,
+
     /// Seconds a write waits for its turn (another batch, a restore's
     /// swap) before it is answered 503 with `Retry-After`.
     #[arg(

@@ -48,6 +48,7 @@ impl Application {
             readiness: Readiness::starting(),
             backups_dir: config.shared_dir.join("backups"),
             reports_dir: config.shared_dir.join("reports"),
+            backup_keep: config.backup_keep,
             metrics: Arc::new(Metrics::default()),
         });
         let listener = tokio::net::TcpListener::bind(config.api_addr)

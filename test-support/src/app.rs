@@ -47,6 +47,7 @@ pub fn config(db_url: &str, data_dir: &Path, shared_dir: &Path) -> Config {
         max_connections: 1024,
         http2_max_streams: 64,
         write_wait_secs: 30,
+        backup_keep: 0,
     }
 }
 

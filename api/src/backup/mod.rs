@@ -14,8 +14,11 @@ pub use restore::{RestoreError, RestoreSummary, restore_backup};
 pub use schema::{check_writer_schema, table_schema};
 pub use write::create_backup;
 
+use crate::db::Db;
 use crate::domain::Table;
+use crate::telemetry;
 use crate::wire::BackupInfo;
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 const SIDECAR: &str = ".json";
@@ -67,6 +70,43 @@ pub enum NameError {
 
 /// Resolves a backup name to its file, refusing anything that could point
 /// outside the backups folder (separators, `..`, absolute paths, links out).
+/// Removes the backups of `table` beyond the newest `keep` (0 keeps them
+/// all), each file before its sidecar; returns the names removed. Skipped
+/// while a restore of the table runs on any process (it may be reading
+/// one of them): the next backup prunes instead.
+pub async fn prune_backups(
+    db: &Db,
+    dir: &Path,
+    table: Table,
+    keep: u32,
+) -> anyhow::Result<Vec<String>> {
+    if keep == 0 {
+        return Ok(Vec::new());
+    }
+    let Some(turn) = db.try_restore_turn(table).await else {
+        tracing::info!(%table, "a restore of the table runs; old backups are kept for now");
+        return Ok(Vec::new());
+    };
+    let dir = dir.to_owned();
+    let removed = telemetry::spawn_blocking(move || -> std::io::Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for old in list_backups(&dir, table)?.into_iter().skip(keep as usize) {
+            let file = dir.join(&old.name);
+            std::fs::remove_file(&file)?;
+            std::fs::remove_file(sidecar_path(&file))?;
+            removed.push(old.name);
+        }
+        Ok(removed)
+    })
+    .await?;
+    drop(turn);
+    let removed = removed.context("cannot remove old backups")?;
+    if !removed.is_empty() {
+        tracing::info!(%table, keep, removed = ?removed, "old backups pruned (BACKUP_KEEP)");
+    }
+    Ok(removed)
+}
+
 pub fn resolve_name(dir: &Path, name: &str) -> Result<PathBuf, NameError> {
     let well_formed = name.len() <= 255
         && name.ends_with(".avro")

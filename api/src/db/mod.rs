@@ -233,6 +233,21 @@ impl Db {
         })
     }
 
+    /// The restore turn of `table` if no restore holds it now, in this
+    /// process or another; `None` otherwise (or when the database cannot
+    /// say).
+    pub async fn try_restore_turn(&self, table: Table) -> Option<RestoreTurn<'_>> {
+        let local = self.restores.try_lock().ok()?;
+        let shared = self
+            .named_lock(&restore_lock_name(table), Duration::ZERO)
+            .await
+            .ok()?;
+        Some(RestoreTurn {
+            _local: local,
+            _shared: shared,
+        })
+    }
+
     /// Drops the staging tables that restores cut short (a killed process)
     /// left behind, for each table that no restore works on now.
     pub async fn clear_abandoned_staging(&self) -> anyhow::Result<()> {

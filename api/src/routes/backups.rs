@@ -66,7 +66,13 @@ impl BackupsApi {
         let info = backup::create_backup(&self.state.db, &self.state.backups_dir, table).await;
         let rows = info.as_ref().ok().map(|info| info.rows);
         self.state.metrics.backup(table, started.elapsed(), rows);
-        Ok(BackupCreated::Created(Json(info?)))
+        let info = info?;
+        let (db, dir) = (&self.state.db, &self.state.backups_dir);
+        // The backup is made: a failure to prune is logged, not answered.
+        if let Err(err) = backup::prune_backups(db, dir, table, self.state.backup_keep).await {
+            tracing::warn!(error = format!("{err:#}"), "cannot prune old backups");
+        }
+        Ok(BackupCreated::Created(Json(info)))
     }
 
     /// List a table's backups, newest first.

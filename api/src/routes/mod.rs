@@ -41,6 +41,8 @@ pub struct AppState {
     pub backups_dir: PathBuf,
     /// `$SHARED_DIR/reports`.
     pub reports_dir: PathBuf,
+    /// `BACKUP_KEEP`: backups kept per table (0: all).
+    pub backup_keep: u32,
     pub metrics: Arc<Metrics>,
 }
 

@@ -65,7 +65,85 @@ async fn index_names(app: &TestApp, engine: Engine, table: &str) -> Vec<String> 
     names
 }
 
+/// The backup files (and sidecars) in the folder, sorted.
+fn backup_files(app: &TestApp) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(app.backups_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Holds the restore turn of `table` as another API process's restore
+/// would (MySQL's named lock), until the connection is dropped.
+async fn hold_restore_turn(app: &TestApp, table: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let got: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT GET_LOCK('hiring.restore.{table}', 0)"
+    )))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(got, 1);
+    conn
+}
+
 engine_tests! {
+    // BACKUP_KEEP: after each backup the oldest beyond the newest N go,
+    // with their sidecars; on MariaDB, not while another process restores
+    // the table.
+    async fn backup_keep_prunes_the_oldest_but_not_during_a_restore(engine) {
+        let app = test_support::spawn_app_with_config(engine, |c| c.backup_keep = 2).await;
+        app.seed_references().await;
+        let mut made = Vec::new();
+        for _ in 0..4 {
+            made.push(app.backup("jobs").await.ok().name);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let listed: Vec<String> = app
+            .backups("jobs")
+            .await
+            .ok()
+            .backups
+            .into_iter()
+            .map(|b| b.name)
+            .collect();
+        assert_eq!(listed, [made[3].clone(), made[2].clone()]);
+        let mut kept = vec![
+            made[2].clone(),
+            format!("{}.json", made[2]),
+            made[3].clone(),
+            format!("{}.json", made[3]),
+        ];
+        kept.sort();
+        assert_eq!(backup_files(&app), kept);
+        // Another table's backups are not counted against this one's.
+        app.backup("departments").await.ok();
+        assert_eq!(app.backups("jobs").await.ok().backups.len(), 2);
+
+        if engine == Engine::Sqlite {
+            return;
+        }
+        let mut restoring = hold_restore_turn(&app, "jobs").await;
+        app.backup("jobs").await.ok();
+        assert_eq!(
+            app.backups("jobs").await.ok().backups.len(),
+            3,
+            "pruned during a restore"
+        );
+        sqlx::raw_sql("DO RELEASE_LOCK('hiring.restore.jobs')")
+            .execute(&mut restoring)
+            .await
+            .unwrap();
+        app.backup("jobs").await.ok();
+        assert_eq!(app.backups("jobs").await.ok().backups.len(), 2);
+    }
+
     async fn a_restored_table_keeps_its_indexes_and_no_staging_is_left(engine) {
         let app = seeded(engine).await;
         let before = index_names(&app, engine, "employees").await;
