@@ -35,7 +35,7 @@ for rows in "${sizes[@]}"; do
     t0=$(now); backup=$(post /api/v1/tables/employees/backups); t1=$(now)
     stop_api
     n=$(echo "$backup" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"])')
-    echo "| $engine | $n | API backup (zstd Avro) | $(secs "$t0" "$t1") | $(rate "$n" "$t0" "$t1") | $peak |"
+    echo "| $engine | $n | API backup (Avro, ${BACKUP_CODEC:-deflate}) | $(secs "$t0" "$t1") | $(rate "$n" "$t0" "$t1") | $peak |"
 
     start_api "$url" "$shared" "$empty"
     t0=$(now); post /api/v1/tables/employees/restore >/dev/null; t1=$(now)

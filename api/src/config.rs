@@ -127,6 +127,16 @@ pub struct Config {
     )]
     pub http2_max_streams: u32,
 
+    /// Compression of new backups: `deflate` (every Avro reader has it),
+    /// `null`, `snappy` or `zstandard`. Restore reads all four.
+    #[arg(
+        long,
+        env = "BACKUP_CODEC",
+        value_name = "BACKUP_CODEC",
+        default_value = "deflate"
+    )]
+    pub backup_codec: BackupCodec,
+
     /// Backups kept per table: after a new backup, the oldest beyond this
     /// many are removed with their sidecars. 0 keeps them all.
     #[arg(
@@ -195,6 +205,27 @@ impl Config {
     }
 }
 
+/// The Avro codec of new backups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackupCodec {
+    Null,
+    Deflate,
+    Snappy,
+    Zstandard,
+}
+
+impl BackupCodec {
+    /// The codec's name in the Avro specification (and in `avro.codec`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BackupCodec::Null => "null",
+            BackupCodec::Deflate => "deflate",
+            BackupCodec::Snappy => "snappy",
+            BackupCodec::Zstandard => "zstandard",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -257,6 +288,7 @@ mod tests {
             ("--max-connections", "MAX_CONNECTIONS"),
             ("--http2-max-streams", "HTTP2_MAX_STREAMS"),
             ("--write-wait-secs", "WRITE_WAIT_SECS"),
+            ("--backup-codec", "BACKUP_CODEC"),
         ] {
             for bad in ["0", "soon"] {
                 let err = Config::try_parse_from(["api", flag, bad]).unwrap_err();

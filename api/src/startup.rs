@@ -49,6 +49,7 @@ impl Application {
             backups_dir: config.shared_dir.join("backups"),
             reports_dir: config.shared_dir.join("reports"),
             backup_keep: config.backup_keep,
+            backup_codec: config.backup_codec,
             metrics: Arc::new(Metrics::default()),
         });
         let listener = tokio::net::TcpListener::bind(config.api_addr)

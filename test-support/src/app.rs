@@ -48,6 +48,7 @@ pub fn config(db_url: &str, data_dir: &Path, shared_dir: &Path) -> Config {
         http2_max_streams: 64,
         write_wait_secs: 30,
         backup_keep: 0,
+        backup_codec: api::config::BackupCodec::Deflate,
     }
 }
 

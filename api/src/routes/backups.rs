@@ -47,8 +47,9 @@ fn string_not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Stri
 impl BackupsApi {
     /// Back a table up to a new Avro file.
     ///
-    /// Rows are read from one consistent snapshot and written, zstd
-    /// compressed, to `$SHARED_DIR/backups/`. Earlier backups are kept.
+    /// Rows are read from one consistent snapshot and written, compressed
+    /// with `BACKUP_CODEC` (deflate unless set), to `$SHARED_DIR/backups/`.
+    /// Earlier backups are kept, up to `BACKUP_KEEP` when it is set.
     #[oai(
         path = "/api/v1/tables/:table/backups",
         method = "post",
@@ -63,11 +64,11 @@ impl BackupsApi {
     ) -> Result<BackupCreated, ApiError> {
         let table = table.0.table()?;
         let started = Instant::now();
-        let info = backup::create_backup(&self.state.db, &self.state.backups_dir, table).await;
+        let (db, dir) = (&self.state.db, &self.state.backups_dir);
+        let info = backup::create_backup(db, dir, table, self.state.backup_codec).await;
         let rows = info.as_ref().ok().map(|info| info.rows);
         self.state.metrics.backup(table, started.elapsed(), rows);
         let info = info?;
-        let (db, dir) = (&self.state.db, &self.state.backups_dir);
         // The backup is made: a failure to prune is logged, not answered.
         if let Err(err) = backup::prune_backups(db, dir, table, self.state.backup_keep).await {
             tracing::warn!(error = format!("{err:#}"), "cannot prune old backups");

@@ -13,6 +13,7 @@ pub use rejects::RejectsApi;
 pub use reports::ReportsApi;
 pub use tables::TablesApi;
 
+use crate::config::BackupCodec;
 use crate::db::Db;
 use crate::domain::{Table, UnknownTable};
 use crate::error::ApiError;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub reports_dir: PathBuf,
     /// `BACKUP_KEEP`: backups kept per table (0: all).
     pub backup_keep: u32,
+    /// `BACKUP_CODEC`: how new backups are compressed.
+    pub backup_codec: BackupCodec,
     pub metrics: Arc<Metrics>,
 }
 

@@ -123,7 +123,7 @@ mod fastavro {
 
             let read: Value = serde_json::from_str(&interop("read", &app.backups_dir().join(backup.name.as_str()))).unwrap();
 
-            assert_eq!(read["codec"], "zstandard");
+            assert_eq!(read["codec"], "deflate");
             assert_eq!(read["schema"]["name"], "hiring.v1.Employee");
             assert_eq!(read["records"], serde_json::to_value(app.all_rows("employees").await).unwrap());
 
@@ -132,5 +132,83 @@ mod fastavro {
             let (_, row) = app.get("/api/v1/tables/jobs/rows/2").await;
             assert_eq!(row, json!({"job_id": 2, "job_name": "Señor Manager"}));
         }
+    }
+}
+
+/// The Python with plain fastavro and Apache avro (no codec extras) that
+/// `scripts/ensure-python.sh` makes.
+fn plain_python() -> PathBuf {
+    let python = std::env::var_os("AVRO_PLAIN_PYTHON").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-plain/bin/python"),
+        PathBuf::from,
+    );
+    assert!(
+        python.exists(),
+        "no plain Python Avro at {}; run scripts/ensure-python.sh",
+        python.display()
+    );
+    python
+}
+
+/// Runs `scripts/avro_plain.py` with `args`; its stdout, or its stderr as
+/// the error.
+fn plain(args: &[&str]) -> Result<String, String> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/avro_plain.py");
+    let output = std::process::Command::new(plain_python())
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    if output.status.success() {
+        Ok(String::from_utf8(output.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// Portability: the readers a new user installs (`pip install fastavro
+/// avro`, no codec extras) read our default backups, and their files restore.
+mod plain_readers {
+    use super::*;
+
+    engine_tests! {
+        async fn plain_fastavro_and_apache_avro_read_default_backups_and_their_files_restore(engine) {
+            let app = seeded(engine).await;
+            let backup = app.backup("employees").await.ok();
+            assert_eq!(backup.codec, "deflate");
+            let path = app.backups_dir().join(backup.name.as_str());
+            let rows = serde_json::to_value(app.all_rows("employees").await).unwrap();
+            for library in ["fastavro", "avro"] {
+                let read: Value = serde_json::from_str(&plain(&["read", library, path.to_str().unwrap()]).unwrap()).unwrap();
+                assert_eq!(read["codec"], "deflate", "{library}");
+                assert_eq!(read["records"], rows, "{library}");
+            }
+
+            for (library, codec) in [("fastavro", "deflate"), ("fastavro", "null"), ("avro", "deflate"), ("avro", "null")] {
+                let name = format!("from-{library}-{codec}.avro");
+                plain(&["write", library, app.backups_dir().join(&name).to_str().unwrap(), codec]).unwrap();
+                assert_eq!(app.restore("jobs", Some(&name)).await.ok().rows, 3, "{name}");
+                let (_, row) = app.get("/api/v1/tables/jobs/rows/2").await;
+                assert_eq!(row, json!({"job_id": 2, "job_name": "Señora Jefa"}), "{name}");
+            }
+        }
+    }
+
+    /// Why deflate is the default: a zstandard backup is not readable by
+    /// plain fastavro.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn plain_fastavro_cannot_read_a_zstandard_backup() {
+        let app = test_support::spawn_app_with_config(test_support::Engine::Sqlite, |c| {
+            c.backup_codec = api::config::BackupCodec::Zstandard
+        })
+        .await;
+        app.seed_references().await;
+        let backup = app.backup("jobs").await.ok();
+        let path = app.backups_dir().join(backup.name.as_str());
+        let refused = plain(&["read", "fastavro", path.to_str().unwrap()]).unwrap_err();
+        assert!(
+            refused.contains("zstandard") || refused.contains("zstd"),
+            "{refused}"
+        );
     }
 }
