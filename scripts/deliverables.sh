@@ -11,7 +11,7 @@ DATABASE_URL="sqlite://$work/app.db?mode=rwc" SHARED_DIR=$work/shared DATA_DIR=d
   API_TOKEN=unused API_ADDR=127.0.0.1:$port RUST_LOG=warn "$CARGO_TARGET_DIR/debug/api" &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
+until curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do
   kill -0 $pid 2>/dev/null || exit 1
   sleep 0.2
 done
