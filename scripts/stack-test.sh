@@ -141,6 +141,7 @@ restored=$(client restore employees --yes)
 echo "$restored"
 employees=$(count_of employees "$after")
 expect_line "$restored" "^restored employees from employees-.*\\.avro: $employees rows \\(it had $employees\\)$" "restore"
+expect_line "$restored" "to undo: client restore employees --backup employees-.*\\.avro$" "restore names its undo"
 tables=$(counts)
 echo "$tables"
 [[ $tables == "$after" ]] || fail "counts changed by backup and restore: $after -> $tables"

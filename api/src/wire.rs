@@ -122,6 +122,12 @@ pub struct BackupInfo {
     pub codec: String,
     /// UTC, RFC 3339 with milliseconds.
     pub created_at: String,
+    /// Set on the backup a restore takes of the table just before replacing
+    /// it: the backup that restore put in. A restore without a name skips
+    /// these and takes the newest other backup.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_restore_of: Option<String>,
 }
 
 /// A table's backups, newest first.
@@ -139,6 +145,9 @@ pub struct RestoreResult {
     pub rows: u64,
     /// Rows the table held before.
     pub previous_rows: i64,
+    /// The backup of the table as it was just before: restoring it undoes
+    /// this restore.
+    pub previous_backup: String,
 }
 
 /// Where a rejected row came from.

@@ -105,6 +105,10 @@ pub struct BackupInfo {
     pub codec: String,
     /// UTC, RFC 3339 with milliseconds.
     pub created_at: String,
+    /// On the backup a restore took just before replacing the table: the
+    /// backup that restore put in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_restore_of: Option<String>,
 }
 
 /// `GET /api/v1/tables/{table}/backups`: newest first.
@@ -128,6 +132,8 @@ pub struct RestoreResult {
     pub rows: u64,
     /// Rows the table held before.
     pub previous_rows: i64,
+    /// The backup of the table as it was just before (restore it to undo).
+    pub previous_backup: String,
 }
 
 /// `GET /api/v1/reports/hires-by-quarter?format=json` (req1).

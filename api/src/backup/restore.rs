@@ -1,4 +1,5 @@
 use super::{NameError, check_writer_schema, list_backups, read_sidecar, resolve_name};
+use crate::config::BackupCodec;
 use crate::db::{self, Db};
 use crate::domain::{Raw, Row, Table};
 use crate::files;
@@ -17,6 +18,8 @@ pub struct RestoreSummary {
     pub backup: String,
     pub rows: u64,
     pub previous_rows: i64,
+    /// The backup of the table as it was just before the swap.
+    pub previous_backup: String,
 }
 
 /// Why a restore did not happen. In every case the live table is untouched.
@@ -55,15 +58,17 @@ pub async fn restore_backup(
     dir: &Path,
     table: Table,
     name: Option<&str>,
+    codec: BackupCodec,
 ) -> Result<RestoreSummary, RestoreError> {
     let _one_restore_at_a_time = db.restore_turn(table, RESTORE_WAIT).await?;
     let name = match name {
         Some(name) => name.to_owned(),
         None => {
+            // The newest backup, not one a restore took of what it replaced.
             let backups = list_backups(dir, table).context("cannot list the backups")?;
             backups
                 .into_iter()
-                .next()
+                .find(|backup| backup.before_restore_of.is_none())
                 .ok_or(RestoreError::NoBackups(table))?
                 .name
         }
@@ -156,14 +161,21 @@ pub async fn restore_backup(
             )));
         }
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "references checked");
-        let previous_rows = db::count_rows(&mut conn, table).await?;
+        // The table as it is now, every acknowledged row in it (no writer
+        // gets in until the swap), backed up before it is replaced: the
+        // answer names the backup, and restoring it undoes this restore.
+        let previous = super::create_backup(db, dir, table, codec, Some(&name))
+            .await
+            .context("cannot back the table up before replacing it")?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "previous table backed up");
         db::swap_in_staging(&mut conn, db.engine(), table).await?;
         gate.open().await;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging swapped in");
         Ok(RestoreSummary {
             backup: name.clone(),
             rows,
-            previous_rows,
+            previous_rows: previous.rows as i64,
+            previous_backup: previous.name,
         })
     }
     .await;

@@ -41,6 +41,7 @@ pub async fn create_backup(
     dir: &Path,
     table: Table,
     codec: BackupCodec,
+    before_restore_of: Option<&str>,
 ) -> anyhow::Result<BackupInfo> {
     tokio::fs::create_dir_all(dir)
         .await
@@ -83,6 +84,7 @@ pub async fn create_backup(
         sha256,
         codec: codec.name().to_owned(),
         created_at,
+        before_restore_of: before_restore_of.map(str::to_owned),
     };
     write_sidecar(&final_path, &info)?;
     File::open(dir)?.sync_all()?;

@@ -65,7 +65,7 @@ impl BackupsApi {
         let table = table.0.table()?;
         let started = Instant::now();
         let (db, dir) = (&self.state.db, &self.state.backups_dir);
-        let info = backup::create_backup(db, dir, table, self.state.backup_codec).await;
+        let info = backup::create_backup(db, dir, table, self.state.backup_codec, None).await;
         let rows = info.as_ref().ok().map(|info| info.rows);
         self.state.metrics.backup(table, started.elapsed(), rows);
         let info = info?;
@@ -103,6 +103,8 @@ impl BackupsApi {
     /// is checked (checksum, schema, every row validated like an ingested
     /// one, references) and loaded into a staging table that replaces the
     /// live table in one atomic step. Whatever fails, the table stays as it was.
+    /// Just before the swap the table as it is is backed up; the answer
+    /// names that backup (`previous_backup`): restoring it undoes this.
     #[oai(
         path = "/api/v1/tables/:table/restore",
         method = "post",
@@ -124,6 +126,7 @@ impl BackupsApi {
             &self.state.backups_dir,
             table,
             name.as_deref(),
+            self.state.backup_codec,
         )
         .await;
         let rows = summary.as_ref().ok().map(|summary| summary.rows);
@@ -145,6 +148,7 @@ impl BackupsApi {
             backup: summary.backup,
             rows: summary.rows,
             previous_rows: summary.previous_rows,
+            previous_backup: summary.previous_backup,
         }))
     }
 }

@@ -61,10 +61,16 @@ impl Printable for BackupList {
                     b.rows.to_string(),
                     b.bytes.to_string(),
                     b.created_at.clone(),
+                    b.before_restore_of
+                        .as_ref()
+                        .map_or_else(String::new, |of| format!("before restoring {of}")),
                 ]
             })
             .collect();
-        output::table(&["table", "name", "rows", "bytes", "created at"], rows)
+        output::table(
+            &["table", "name", "rows", "bytes", "created at", "note"],
+            rows,
+        )
     }
 
     fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -76,6 +82,7 @@ impl Printable for BackupList {
             "sha256",
             "codec",
             "created_at",
+            "before_restore_of",
         ];
         let rows = self
             .backups
@@ -89,6 +96,7 @@ impl Printable for BackupList {
                     b.sha256.clone(),
                     b.codec.clone(),
                     b.created_at.clone(),
+                    b.before_restore_of.clone().unwrap_or_default(),
                 ]
             })
             .collect();
@@ -99,18 +107,32 @@ impl Printable for BackupList {
 impl Printable for RestoreResult {
     fn human(&self) -> String {
         format!(
-            "restored {} from {}: {} rows (it had {})",
-            self.table, self.backup, self.rows, self.previous_rows
+            "restored {} from {}: {} rows (it had {})\n\
+             the table as it was is backed up as {}; to undo: client restore {} --backup {}",
+            self.table,
+            self.backup,
+            self.rows,
+            self.previous_rows,
+            self.previous_backup,
+            self.table,
+            self.previous_backup
         )
     }
 
     fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
-        let header = vec!["table", "backup", "rows", "previous_rows"];
+        let header = vec![
+            "table",
+            "backup",
+            "rows",
+            "previous_rows",
+            "previous_backup",
+        ];
         let row = vec![
             self.table.clone(),
             self.backup.clone(),
             self.rows.to_string(),
             self.previous_rows.to_string(),
+            self.previous_backup.clone(),
         ];
         (header, vec![row])
     }

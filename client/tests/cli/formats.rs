@@ -62,7 +62,10 @@ fn every_command_that_prints_data_prints_json_and_csv_too() {
     // backup all, backups, restore.
     let made = stdout(&["backup", "all", "--format", "csv"]);
     let lines: Vec<&str> = made.lines().collect();
-    assert_eq!(lines[0], "name,table,rows,bytes,sha256,codec,created_at");
+    assert_eq!(
+        lines[0],
+        "name,table,rows,bytes,sha256,codec,created_at,before_restore_of"
+    );
     let tables: Vec<&str> = lines[1..]
         .iter()
         .map(|l| l.split(',').nth(1).unwrap())
@@ -122,5 +125,5 @@ fn an_empty_listing_is_a_hint_for_people_and_data_for_scripts() {
         .args(["backups", "jobs", "--format", "csv"])
         .assert()
         .success()
-        .stdout("name,table,rows,bytes,sha256,codec,created_at\n");
+        .stdout("name,table,rows,bytes,sha256,codec,created_at,before_restore_of\n");
 }

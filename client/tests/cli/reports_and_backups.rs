@@ -96,7 +96,10 @@ fn backup_list_and_restore_round_trip() {
         .args(["restore", "jobs", "--yes"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("2 rows (it had 3)"));
+        .stdout(predicate::str::contains("2 rows (it had 3)"))
+        .stdout(predicate::str::contains(
+            "to undo: client restore jobs --backup jobs-",
+        ));
     server
         .client()
         .args(["restore", "jobs", "--yes", "--backup", "../../etc/passwd"])
