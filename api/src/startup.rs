@@ -48,6 +48,7 @@ impl Application {
             readiness: Readiness::starting(),
             backups_dir: config.shared_dir.join("backups"),
             reports_dir: config.shared_dir.join("reports"),
+            saved_reports: Arc::default(),
             backup_keep: config.backup_keep,
             backup_codec: config.backup_codec,
             metrics: Arc::new(Metrics::default()),

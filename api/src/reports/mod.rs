@@ -18,35 +18,86 @@ use shape::{above_the_mean, pivot_by_quarter, to_csv};
 use crate::db::{self, Db};
 use crate::files::write_atomically;
 use crate::telemetry;
-use std::path::{Path, PathBuf};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-/// The three renderings of a report, made together: a response is one of
-/// them, and all three are saved under `$SHARED_DIR/reports/`.
-pub struct Rendered<T> {
-    pub report: T,
-    pub csv: String,
-    pub html: String,
+/// The rendering a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wanted {
+    Json,
+    Csv,
+    Html,
+}
+
+/// One rendering of a report.
+pub enum Rendering<T> {
+    Json(T),
+    Csv(String),
+    Html(String),
+}
+
+/// What this process last saved under each report file name: a digest of
+/// the counts it was made from. While the counts and the files stay the
+/// same, a request renders only the format it asks for and writes nothing.
+#[derive(Default)]
+pub struct SavedReports(Mutex<HashMap<String, [u8; 32]>>);
+
+impl SavedReports {
+    fn is_current(&self, dir: &Path, file: &str, version: &[u8; 32]) -> bool {
+        let saved = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        saved.get(file) == Some(version)
+            && EXTENSIONS
+                .iter()
+                .all(|extension| dir.join(format!("{file}.{extension}")).is_file())
+    }
+
+    fn record(&self, file: String, version: [u8; 32]) {
+        let mut saved = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        saved.insert(file, version);
+    }
+}
+
+const EXTENSIONS: [&str; 3] = ["json", "csv", "html"];
+
+/// A report's three renderings, as made for saving.
+struct Renderings<T> {
+    report: T,
+    csv: String,
+    html: String,
 }
 
 /// req1 for `year`: counted by the database, shaped and drawn on a blocking
-/// thread, and saved as `dir/hires-by-quarter-<year>.{json,csv,html}`.
+/// thread, and saved as `dir/hires-by-quarter-<year>.{json,csv,html}` (when
+/// the year has hires and the counts changed since this process saved them).
 #[tracing::instrument(skip_all, fields(year))]
 pub async fn hires_by_quarter(
     db: &Db,
     dir: &Path,
+    saved: &Arc<SavedReports>,
     year: i32,
-) -> anyhow::Result<Rendered<HiresByQuarter>> {
+    wanted: Wanted,
+) -> anyhow::Result<Rendering<HiresByQuarter>> {
     let counts = {
         let mut conn = db.acquire().await?;
         db::hires_by_quarter(&mut conn, year).await?
     };
-    render_and_save(dir, format!("hires-by-quarter-{year}"), move || {
-        let (report, mut frame) = pivot_by_quarter(year, &counts)?;
-        let csv = to_csv(&mut frame, &HiresByQuarter::CSV_HEADER)?;
-        let html = hires_by_quarter_html(&report);
-        Ok(Rendered { report, csv, html })
-    })
-    .await
+    let report = Report {
+        file: format!("hires-by-quarter-{year}"),
+        version: digest(&counts),
+        any_hires: !counts.is_empty(),
+    };
+    report
+        .render(dir, saved, wanted, move |wanted| {
+            let (report, mut frame) = pivot_by_quarter(year, &counts)?;
+            Ok(match wanted {
+                Wanted::Json => Rendering::Json(report),
+                Wanted::Csv => Rendering::Csv(to_csv(&mut frame, &HiresByQuarter::CSV_HEADER)?),
+                Wanted::Html => Rendering::Html(hires_by_quarter_html(&report)),
+            })
+        })
+        .await
 }
 
 /// req2 for `year`: as [`hires_by_quarter`], saved as
@@ -55,38 +106,94 @@ pub async fn hires_by_quarter(
 pub async fn departments_above_mean(
     db: &Db,
     dir: &Path,
+    saved: &Arc<SavedReports>,
     year: i32,
-) -> anyhow::Result<Rendered<DepartmentsAboveMean>> {
+    wanted: Wanted,
+) -> anyhow::Result<Rendering<DepartmentsAboveMean>> {
     let counts = {
         let mut conn = db.acquire().await?;
         db::hires_by_department(&mut conn, year).await?
     };
-    render_and_save(dir, format!("departments-above-mean-{year}"), move || {
-        let (report, mut frame) = above_the_mean(year, &counts)?;
-        let csv = to_csv(&mut frame, &DepartmentsAboveMean::CSV_HEADER)?;
-        let html = departments_above_mean_html(&report);
-        Ok(Rendered { report, csv, html })
-    })
-    .await
+    let report = Report {
+        file: format!("departments-above-mean-{year}"),
+        version: digest(&counts),
+        any_hires: counts.iter().any(|count| count.hired > 0),
+    };
+    report
+        .render(dir, saved, wanted, move |wanted| {
+            let (report, mut frame) = above_the_mean(year, &counts)?;
+            Ok(match wanted {
+                Wanted::Json => Rendering::Json(report),
+                Wanted::Csv => {
+                    Rendering::Csv(to_csv(&mut frame, &DepartmentsAboveMean::CSV_HEADER)?)
+                }
+                Wanted::Html => Rendering::Html(departments_above_mean_html(&report)),
+            })
+        })
+        .await
 }
 
-/// Runs `render` on a blocking thread inside the current span (polars and
-/// plotly are CPU work), then writes its three renderings to
-/// `dir/<file>.{json,csv,html}`.
-async fn render_and_save<T: serde::Serialize + Send + 'static>(
-    dir: &Path,
+/// The counts' digest: the data version of a report.
+fn digest(counts: &impl std::fmt::Debug) -> [u8; 32] {
+    Sha256::digest(format!("{counts:?}").as_bytes()).into()
+}
+
+/// One report request: its file name and the version of its data.
+struct Report {
     file: String,
-    render: impl FnOnce() -> anyhow::Result<Rendered<T>> + Send + 'static,
-) -> anyhow::Result<Rendered<T>> {
-    let dir: PathBuf = dir.to_owned();
-    telemetry::spawn_blocking(move || {
-        let rendered = render()?;
-        let json = serde_json::to_vec_pretty(&rendered.report)?;
-        write_atomically(&dir, &format!("{file}.json"), &json)?;
-        write_atomically(&dir, &format!("{file}.csv"), rendered.csv.as_bytes())?;
-        write_atomically(&dir, &format!("{file}.html"), rendered.html.as_bytes())?;
-        tracing::info!(dir = %dir.display(), %file, "report saved as JSON, CSV and HTML");
-        Ok(rendered)
-    })
-    .await?
+    version: [u8; 32],
+    any_hires: bool,
+}
+
+impl Report {
+    /// Runs `render` on a blocking thread inside the current span (polars
+    /// and plotly are CPU work): the wanted format alone when the saved
+    /// files are current or the year has no hires; else all three, which
+    /// are saved to `dir/<file>.{json,csv,html}`.
+    async fn render<T: serde::Serialize + Send + 'static>(
+        self,
+        dir: &Path,
+        saved: &Arc<SavedReports>,
+        wanted: Wanted,
+        render: impl Fn(Wanted) -> anyhow::Result<Rendering<T>> + Send + 'static,
+    ) -> anyhow::Result<Rendering<T>> {
+        let (dir, saved) = (dir.to_owned(), Arc::clone(saved));
+        telemetry::spawn_blocking(move || {
+            if !self.any_hires || saved.is_current(&dir, &self.file, &self.version) {
+                return render(wanted);
+            }
+            let all = Renderings {
+                report: take_json(render(Wanted::Json)?),
+                csv: take_text(render(Wanted::Csv)?),
+                html: take_text(render(Wanted::Html)?),
+            };
+            let json = serde_json::to_vec_pretty(&all.report)?;
+            let file = &self.file;
+            write_atomically(&dir, &format!("{file}.json"), &json)?;
+            write_atomically(&dir, &format!("{file}.csv"), all.csv.as_bytes())?;
+            write_atomically(&dir, &format!("{file}.html"), all.html.as_bytes())?;
+            saved.record(self.file.clone(), self.version);
+            tracing::info!(dir = %dir.display(), %file, "report saved as JSON, CSV and HTML");
+            Ok(match wanted {
+                Wanted::Json => Rendering::Json(all.report),
+                Wanted::Csv => Rendering::Csv(all.csv),
+                Wanted::Html => Rendering::Html(all.html),
+            })
+        })
+        .await?
+    }
+}
+
+fn take_json<T>(rendering: Rendering<T>) -> T {
+    match rendering {
+        Rendering::Json(report) => report,
+        _ => unreachable!("JSON was asked for"),
+    }
+}
+
+fn take_text<T>(rendering: Rendering<T>) -> String {
+    match rendering {
+        Rendering::Csv(text) | Rendering::Html(text) => text,
+        Rendering::Json(_) => unreachable!("text was asked for"),
+    }
 }

@@ -19,6 +19,7 @@ use crate::domain::{Table, UnknownTable};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::readiness::Readiness;
+use crate::reports::SavedReports;
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseFromParameter, ParseResult, Type};
 use poem_openapi::{OpenApiService, Tags};
@@ -42,6 +43,8 @@ pub struct AppState {
     pub backups_dir: PathBuf,
     /// `$SHARED_DIR/reports`.
     pub reports_dir: PathBuf,
+    /// What this process last saved there.
+    pub saved_reports: Arc<SavedReports>,
     /// `BACKUP_KEEP`: backups kept per table (0: all).
     pub backup_keep: u32,
     /// `BACKUP_CODEC`: how new backups are compressed.

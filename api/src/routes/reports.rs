@@ -1,6 +1,6 @@
 use super::{ApiTags, AppState, HeadRequest};
 use crate::error::ApiError;
-use crate::reports::{self, DepartmentsAboveMean, HiresByQuarter, Rendered};
+use crate::reports::{self, DepartmentsAboveMean, HiresByQuarter, Rendering, Wanted};
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::Query;
 use poem_openapi::payload::{Html, Json, Payload, PlainText};
@@ -119,8 +119,9 @@ impl ReportsApi {
             return Ok(ReportResponse::Head(format));
         }
         let state = &self.state;
-        let rendered = reports::hires_by_quarter(&state.db, &state.reports_dir, year.0).await?;
-        Ok(respond(rendered, format))
+        let (db, dir, saved) = (&state.db, &state.reports_dir, &state.saved_reports);
+        let rendering = reports::hires_by_quarter(db, dir, saved, year.0, wanted(format)).await?;
+        Ok(respond(rendering))
     }
 
     /// req2: departments that hired more than the mean in a year.
@@ -151,9 +152,10 @@ impl ReportsApi {
             return Ok(ReportResponse::Head(format));
         }
         let state = &self.state;
-        let rendered =
-            reports::departments_above_mean(&state.db, &state.reports_dir, year.0).await?;
-        Ok(respond(rendered, format))
+        let (db, dir, saved) = (&state.db, &state.reports_dir, &state.saved_reports);
+        let rendering =
+            reports::departments_above_mean(db, dir, saved, year.0, wanted(format)).await?;
+        Ok(respond(rendering))
     }
 }
 
@@ -181,11 +183,18 @@ fn negotiate(format: Option<Format>, request: &Request) -> Format {
     }
 }
 
-/// The rendering `format` asks for.
-fn respond<T: ToJSON + Send>(rendered: Rendered<T>, format: Format) -> ReportResponse<T> {
+fn wanted(format: Format) -> Wanted {
     match format {
-        Format::Json => ReportResponse::Json(Json(rendered.report)),
-        Format::Csv => ReportResponse::Csv(rendered.csv),
-        Format::Html => ReportResponse::Html(Html(rendered.html)),
+        Format::Json => Wanted::Json,
+        Format::Csv => Wanted::Csv,
+        Format::Html => Wanted::Html,
+    }
+}
+
+fn respond<T: ToJSON + Send>(rendering: Rendering<T>) -> ReportResponse<T> {
+    match rendering {
+        Rendering::Json(report) => ReportResponse::Json(Json(report)),
+        Rendering::Csv(csv) => ReportResponse::Csv(csv),
+        Rendering::Html(html) => ReportResponse::Html(Html(html)),
     }
 }

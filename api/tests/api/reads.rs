@@ -236,6 +236,14 @@ async fn the_healthcheck_flag_sees_a_ready_server_and_a_missing_one() {
 async fn json_logs_are_one_object_per_line_with_the_request_id() {
     let db = test_support::TestDb::create(Engine::Sqlite).await;
     let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // One hire in 2021, so that the report is saved (and logs it).
+    for (file, text) in [
+        ("departments.csv", "1,Ops\n"),
+        ("jobs.csv", "1,Dev\n"),
+        ("employees.csv", "1,Ann,2021-05-05T05:05:05Z,1,1\n"),
+    ] {
+        std::fs::write(data.path().join(file), text).unwrap();
+    }
     let port = test_support::free_port();
     let log = shared.path().join("stderr.log");
     let mut child =

@@ -227,6 +227,46 @@ engine_tests! {
         assert!(std::fs::read_to_string(dir.join("hires-by-quarter-2021.html")).unwrap().trim_end().ends_with("</html>"));
     }
 
+    // The saved files are rewritten only when the counts change: the same
+    // request again leaves them as they were (same inodes); a new hire
+    // rewrites them. A year without hires answers and saves nothing.
+    async fn saved_reports_are_rewritten_only_when_their_data_changes(engine) {
+        use std::os::unix::fs::MetadataExt;
+        let app = hand_built(engine).await;
+        let dir = app.shared_dir.path().join("reports");
+        let inodes = || -> Vec<u64> {
+            ["json", "csv", "html"]
+                .iter()
+                .map(|ext| std::fs::metadata(dir.join(format!("hires-by-quarter-2021.{ext}"))).unwrap().ino())
+                .collect()
+        };
+        let path = "/api/v1/reports/hires-by-quarter?year=2021";
+        let (status, _, first_csv) = get_text(&app, path, Some("text/csv")).await;
+        assert_eq!(status, 200);
+        let first = inodes();
+        for accept in ["application/json", "text/csv", "text/html"] {
+            let (status, _, body) = get_text(&app, path, Some(accept)).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        assert_eq!(inodes(), first, "unchanged data rewrote the files");
+        let (_, _, again) = get_text(&app, path, Some("text/csv")).await;
+        assert_eq!(again, first_csv);
+
+        let (_, body) = app.post_json("employees", &json!([employee(99, "new", "2021-08-08T08:08:08Z", 4, 1)])).await;
+        assert_eq!(body["inserted"], 1, "{body}");
+        let (_, _, changed) = get_text(&app, path, Some("text/csv")).await;
+        assert_ne!(changed, first_csv);
+        assert!(inodes().iter().zip(&first).all(|(now, then)| now != then), "new data did not rewrite every file");
+        assert_eq!(std::fs::read_to_string(dir.join("hires-by-quarter-2021.csv")).unwrap(), changed);
+
+        let (status, empty) = app.get("/api/v1/reports/hires-by-quarter?year=1950").await;
+        assert_eq!((status, empty["rows"].as_array().map(Vec::len)), (200, Some(0)));
+        let (status, _) = app.get("/api/v1/reports/departments-above-mean?year=1950").await;
+        assert_eq!(status, 200);
+        assert!(!dir.join("hires-by-quarter-1950.json").exists());
+        assert!(!dir.join("departments-above-mean-1950.json").exists());
+    }
+
     async fn bad_report_parameters_are_json_400s(engine) {
         let app = spawn_app(engine).await;
         for path in [
