@@ -74,32 +74,22 @@ pub async fn restore_backup(
         }
     };
     let path = resolve_name(dir, &name)?;
-    // One open file for the checksum and the records: a file put in its
-    // place meanwhile is neither checked nor read.
-    let mut file = std::fs::File::open(&path)
-        .map_err(|err| RestoreError::Invalid(format!("cannot open backup {name}: {err}")))?;
-    if let Some(info) = read_sidecar(&path) {
-        if info.table != table.name() {
-            return Err(RestoreError::Invalid(format!(
-                "backup {name} is of table {}, not {table}",
-                info.table
-            )));
-        }
-        let (checked, sha256) = telemetry::spawn_blocking(move || {
-            let sha256 = files::sha256_of(&mut file)?;
-            file.rewind()?;
-            Ok::<_, std::io::Error>((file, sha256))
-        })
-        .await
-        .context("the checksum task stopped")?
-        .with_context(|| format!("cannot read backup {name}"))?;
-        if sha256 != info.sha256 {
-            return Err(RestoreError::Invalid(format!(
-                "backup {name} is corrupt: its SHA-256 differs from the one recorded when it was written"
-            )));
-        }
-        file = checked;
+    let sidecar = read_sidecar(&path);
+    if let Some(info) = &sidecar
+        && info.table != table.name()
+    {
+        return Err(RestoreError::Invalid(format!(
+            "backup {name} is of table {}, not {table}",
+            info.table
+        )));
     }
+    let file = {
+        let name = name.clone();
+        let expected = sidecar.map(|info| info.sha256);
+        telemetry::spawn_blocking(move || open_checked(&path, &name, expected.as_deref()))
+            .await
+            .context("the checksum task stopped")??
+    };
 
     let (sender, mut chunks) = mpsc::channel::<Result<Vec<Row>, RestoreError>>(2);
     let reader = {
@@ -196,6 +186,30 @@ pub async fn restore_backup(
         tracing::info!(backup = %name, "table restored");
     }
     result
+}
+
+/// Opens the backup once, checks its SHA-256 against `expected` (the
+/// sidecar's) when there is one, and returns the same handle at its start:
+/// a file put in its place meanwhile is neither checked nor read.
+fn open_checked(
+    path: &Path,
+    name: &str,
+    expected: Option<&str>,
+) -> Result<std::fs::File, RestoreError> {
+    let invalid = |message: String| RestoreError::Invalid(message);
+    let mut file = std::fs::File::open(path)
+        .map_err(|err| invalid(format!("cannot open backup {name}: {err}")))?;
+    if let Some(expected) = expected {
+        let sha256 = files::sha256_of(&mut file)
+            .and_then(|sha256| file.rewind().map(|()| sha256))
+            .map_err(|err| invalid(format!("cannot read backup {name}: {err}")))?;
+        if sha256 != expected {
+            return Err(invalid(format!(
+                "backup {name} is corrupt: its SHA-256 differs from the one recorded when it was written"
+            )));
+        }
+    }
+    Ok(file)
 }
 
 /// Reads and validates the file's records, sending chunks of at most 1000
@@ -322,6 +336,43 @@ mod fuzz {
                 .unwrap();
         }
         writer.into_inner().unwrap()
+    }
+
+    /// The handle whose checksum was checked is the one read: a file
+    /// renamed into the backup's place afterwards is not read.
+    #[test]
+    fn the_checked_handle_is_the_one_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.avro");
+        let checked = valid_file();
+        std::fs::write(&path, &checked).unwrap();
+        let sha256 = crate::files::sha256_of(&mut checked.as_slice()).unwrap();
+        let file = open_checked(&path, "f.avro", Some(&sha256)).unwrap();
+
+        let schema = crate::backup::table_schema(Table::Jobs);
+        let mut other = apache_avro::Writer::new(&schema, Vec::new()).unwrap();
+        let job = crate::wire::JobRecord {
+            job_id: 99,
+            job_name: "Swapped in".to_owned(),
+        };
+        other.append_ser(job).unwrap();
+        std::fs::write(dir.path().join("other"), other.into_inner().unwrap()).unwrap();
+        std::fs::rename(dir.path().join("other"), &path).unwrap();
+
+        let (sender, mut receiver) = mpsc::channel(1024);
+        read_rows(file, "f.avro", Table::Jobs, &sender);
+        drop(sender);
+        let rows = receiver.try_recv().unwrap().unwrap();
+        assert_eq!(
+            rows.len(),
+            20,
+            "the checked file's 20 rows, not the 1 swapped in"
+        );
+
+        assert!(matches!(
+            open_checked(&path, "f.avro", Some(&sha256)),
+            Err(RestoreError::Invalid(message)) if message.contains("corrupt")
+        ));
     }
 
     #[test]
