@@ -75,7 +75,10 @@ pub struct NamedLock {
 impl NamedLock {
     /// Releases the lock and returns its connection to the pool.
     pub async fn release(self) {
-        let statement = format!("SELECT RELEASE_LOCK('{}')", self.name);
+        let statement = format!(
+            "SELECT RELEASE_LOCK({})",
+            lock_key(&format!("'{}'", self.name))
+        );
         self.held.end(statement).await;
     }
 }
@@ -93,6 +96,16 @@ impl GateHold {
     }
 }
 
+/// The server-wide name of the lock `name` (an SQL expression: a literal or
+/// a placeholder) for this connection's database: MySQL's named locks are
+/// global to the server, and two deployments (or test databases) on one
+/// server must not take each other's turns. `<name>@<16 hex of the
+/// database name's SHA-1>` stays within the 64 characters a lock name may
+/// have.
+pub fn lock_key(name: &str) -> String {
+    format!("CONCAT({name}, '@', LEFT(SHA1(DATABASE()), 16))")
+}
+
 impl Db {
     /// Waits up to `wait` for the MySQL named lock `name`; on SQLite returns
     /// at once (one process owns the file).
@@ -104,7 +117,8 @@ impl Db {
             });
         }
         let mut held = Holding::new(self.acquire().await?);
-        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+        let statement = format!("SELECT GET_LOCK({}, ?)", lock_key("?"));
+        let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(statement))
             .bind(name)
             .bind(wait.as_secs() as i64)
             .fetch_one(&mut **held.conn())

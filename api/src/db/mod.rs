@@ -11,7 +11,7 @@ mod reports;
 mod rows;
 mod staging;
 
-pub use coordination::{GateHold, NamedLock};
+pub use coordination::{GateHold, NamedLock, lock_key};
 pub use loads::{LoadRecord, Progress, finish_load, load_record, record_progress, start_load};
 pub use rejects::{NewReject, Source, page_rejects, record_rejects};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};

@@ -85,7 +85,8 @@ async fn hold_restore_turn(app: &TestApp, table: &str) -> sqlx::AnyConnection {
         .await
         .unwrap();
     let got: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT GET_LOCK('hiring.restore.{table}', 0)"
+        "SELECT GET_LOCK({}, 0)",
+        api::db::lock_key(&format!("'hiring.restore.{table}'"))
     )))
     .fetch_one(&mut conn)
     .await
@@ -226,7 +227,8 @@ engine_tests! {
             3,
             "pruned during a restore"
         );
-        sqlx::raw_sql("DO RELEASE_LOCK('hiring.restore.jobs')")
+        let release = format!("DO RELEASE_LOCK({})", api::db::lock_key("'hiring.restore.jobs'"));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(release))
             .execute(&mut restoring)
             .await
             .unwrap();
