@@ -18,6 +18,7 @@ use shape::{above_the_mean, pivot_by_quarter, to_csv};
 use crate::db::{self, Db};
 use crate::files::write_atomically;
 use crate::telemetry;
+use polars::prelude::{DataFrame, PolarsResult};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
@@ -61,13 +62,6 @@ impl SavedReports {
 
 const EXTENSIONS: [&str; 3] = ["json", "csv", "html"];
 
-/// A report's three renderings, as made for saving.
-struct Renderings<T> {
-    report: T,
-    csv: String,
-    html: String,
-}
-
 /// req1 for `year`: counted by the database, shaped and drawn on a blocking
 /// thread, and saved as `dir/hires-by-quarter-<year>.{json,csv,html}` (when
 /// the year has hires and the counts changed since this process saved them).
@@ -87,16 +81,11 @@ pub async fn hires_by_quarter(
         file: format!("hires-by-quarter-{year}"),
         version: digest(&counts),
         any_hires: !counts.is_empty(),
+        csv_header: &HiresByQuarter::CSV_HEADER,
+        html: hires_by_quarter_html,
     };
     report
-        .render(dir, saved, wanted, move |wanted| {
-            let (report, mut frame) = pivot_by_quarter(year, &counts)?;
-            Ok(match wanted {
-                Wanted::Json => Rendering::Json(report),
-                Wanted::Csv => Rendering::Csv(to_csv(&mut frame, &HiresByQuarter::CSV_HEADER)?),
-                Wanted::Html => Rendering::Html(hires_by_quarter_html(&report)),
-            })
-        })
+        .render(dir, saved, wanted, move || pivot_by_quarter(year, &counts))
         .await
 }
 
@@ -118,18 +107,11 @@ pub async fn departments_above_mean(
         file: format!("departments-above-mean-{year}"),
         version: digest(&counts),
         any_hires: counts.iter().any(|count| count.hired > 0),
+        csv_header: &DepartmentsAboveMean::CSV_HEADER,
+        html: departments_above_mean_html,
     };
     report
-        .render(dir, saved, wanted, move |wanted| {
-            let (report, mut frame) = above_the_mean(year, &counts)?;
-            Ok(match wanted {
-                Wanted::Json => Rendering::Json(report),
-                Wanted::Csv => {
-                    Rendering::Csv(to_csv(&mut frame, &DepartmentsAboveMean::CSV_HEADER)?)
-                }
-                Wanted::Html => Rendering::Html(departments_above_mean_html(&report)),
-            })
-        })
+        .render(dir, saved, wanted, move || above_the_mean(year, &counts))
         .await
 }
 
@@ -138,62 +120,56 @@ fn digest(counts: &impl std::fmt::Debug) -> [u8; 32] {
     Sha256::digest(format!("{counts:?}").as_bytes()).into()
 }
 
-/// One report request: its file name and the version of its data.
-struct Report {
+/// One report request: its file name, the version of its data, and how
+/// its CSV and HTML are made from its shaped rows.
+struct Report<T> {
     file: String,
     version: [u8; 32],
     any_hires: bool,
+    csv_header: &'static [&'static str],
+    html: fn(&T) -> String,
 }
 
-impl Report {
-    /// Runs `render` on a blocking thread inside the current span (polars
-    /// and plotly are CPU work): the wanted format alone when the saved
-    /// files are current or the year has no hires; else all three, which
-    /// are saved to `dir/<file>.{json,csv,html}`.
-    async fn render<T: serde::Serialize + Send + 'static>(
+impl<T: serde::Serialize + Send + 'static> Report<T> {
+    /// Shapes the counts on a blocking thread inside the current span
+    /// (polars and plotly are CPU work), then draws the wanted format alone
+    /// when the saved files are current or the year has no hires; else all
+    /// three, which are saved to `dir/<file>.{json,csv,html}`.
+    async fn render(
         self,
         dir: &Path,
         saved: &Arc<SavedReports>,
         wanted: Wanted,
-        render: impl Fn(Wanted) -> anyhow::Result<Rendering<T>> + Send + 'static,
+        shape: impl FnOnce() -> PolarsResult<(T, DataFrame)> + Send + 'static,
     ) -> anyhow::Result<Rendering<T>> {
         let (dir, saved) = (dir.to_owned(), Arc::clone(saved));
         telemetry::spawn_blocking(move || {
+            let (report, mut frame) = shape()?;
             if !self.any_hires || saved.is_current(&dir, &self.file, &self.version) {
-                return render(wanted);
+                return Ok(match wanted {
+                    Wanted::Json => Rendering::Json(report),
+                    Wanted::Csv => Rendering::Csv(to_csv(&mut frame, self.csv_header)?),
+                    Wanted::Html => Rendering::Html((self.html)(&report)),
+                });
             }
-            let all = Renderings {
-                report: take_json(render(Wanted::Json)?),
-                csv: take_text(render(Wanted::Csv)?),
-                html: take_text(render(Wanted::Html)?),
-            };
-            let json = serde_json::to_vec_pretty(&all.report)?;
+            let csv = to_csv(&mut frame, self.csv_header)?;
+            let html = (self.html)(&report);
             let file = &self.file;
-            write_atomically(&dir, &format!("{file}.json"), &json)?;
-            write_atomically(&dir, &format!("{file}.csv"), all.csv.as_bytes())?;
-            write_atomically(&dir, &format!("{file}.html"), all.html.as_bytes())?;
+            write_atomically(
+                &dir,
+                &format!("{file}.json"),
+                &serde_json::to_vec_pretty(&report)?,
+            )?;
+            write_atomically(&dir, &format!("{file}.csv"), csv.as_bytes())?;
+            write_atomically(&dir, &format!("{file}.html"), html.as_bytes())?;
             saved.record(self.file.clone(), self.version);
             tracing::info!(dir = %dir.display(), %file, "report saved as JSON, CSV and HTML");
             Ok(match wanted {
-                Wanted::Json => Rendering::Json(all.report),
-                Wanted::Csv => Rendering::Csv(all.csv),
-                Wanted::Html => Rendering::Html(all.html),
+                Wanted::Json => Rendering::Json(report),
+                Wanted::Csv => Rendering::Csv(csv),
+                Wanted::Html => Rendering::Html(html),
             })
         })
         .await?
-    }
-}
-
-fn take_json<T>(rendering: Rendering<T>) -> T {
-    match rendering {
-        Rendering::Json(report) => report,
-        _ => unreachable!("JSON was asked for"),
-    }
-}
-
-fn take_text<T>(rendering: Rendering<T>) -> String {
-    match rendering {
-        Rendering::Csv(text) | Rendering::Html(text) => text,
-        Rendering::Json(_) => unreachable!("text was asked for"),
     }
 }
