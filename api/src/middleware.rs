@@ -197,12 +197,7 @@ async fn limit_time<E: Endpoint>(
     match tokio::time::timeout(limit, next.call(request)).await {
         Ok(response) => Ok(response?.into_response()),
         Err(_) if reading.0.load(Ordering::Relaxed) => {
-            let mut response = ApiError::RequestTimeout(limit.as_secs()).into_response();
-            response.headers_mut().insert(
-                poem::http::header::CONNECTION,
-                poem::http::HeaderValue::from_static("close"),
-            );
-            Ok(response)
+            Ok(closing(ApiError::RequestTimeout(limit.as_secs())))
         }
         Err(_) => {
             tracing::warn!(
@@ -223,13 +218,21 @@ fn refuse_unread(request: &Request, err: ApiError) -> Response {
         || headers
             .get(poem::http::header::CONTENT_LENGTH)
             .is_some_and(|length| length != "0");
-    let mut response = err.into_response();
     if has_body {
-        response.headers_mut().insert(
-            poem::http::header::CONNECTION,
-            poem::http::HeaderValue::from_static("close"),
-        );
+        closing(err)
+    } else {
+        err.into_response()
     }
+}
+
+/// The error's response with `Connection: close`: the body left unread is
+/// never drained.
+fn closing(err: ApiError) -> Response {
+    let mut response = err.into_response();
+    response.headers_mut().insert(
+        poem::http::header::CONNECTION,
+        poem::http::HeaderValue::from_static("close"),
+    );
     response
 }
 
