@@ -373,3 +373,19 @@ async fn a_client_that_stops_reading_is_cut_off() {
         "all {REQUESTS} answers came ({received} bytes): the server waited for the reader"
     );
 }
+
+/// Work that outlasts `REQUEST_TIMEOUT_SECS` (a batch waiting for a write
+/// lock held elsewhere) is stopped with 503 `timeout` and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_over_the_request_timeout_is_stopped_with_503() {
+    let app = spawn_app_with_config(Engine::Sqlite, |c| c.request_timeout_secs = 1).await;
+    let holder = hold_write_lock(Engine::Sqlite, &app.database_url).await;
+    let (status, body) = app.post_csv("jobs", "9,Late\n").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("timeout")),
+        "{body}"
+    );
+    drop(holder);
+    assert_eq!(app.counts().await.1, 0, "the stopped batch stored a row");
+}
