@@ -7,7 +7,7 @@ use crate::auth::{self, ApiToken};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode, render_poem_error};
 use crate::metrics::Metrics;
-use crate::routes::{self, AppState, HeadRequest};
+use crate::routes::{self, AppState, HeadRequest, payload};
 use poem::http::Method;
 use poem::middleware::{RequestId, ReuseId};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -125,8 +125,22 @@ async fn read_body<E: Endpoint>(
     mut request: Request,
     edge: Arc<Edge>,
 ) -> poem::Result<Response> {
-    if is_read(request.method()) || !edge.routes.serves(request.method(), request.uri().path()) {
+    let rule = edge
+        .routes
+        .body_rule(request.method(), request.uri().path());
+    let Some(rule) = rule.filter(|_| !is_read(request.method())) else {
         return Ok(next.call(request).await?.into_response());
+    };
+    let refusal = rule.refusal(request.headers());
+    if let Some(Refusal {
+        message,
+        at_once: true,
+    }) = refusal
+    {
+        return Ok(refuse_unread(
+            &request,
+            ApiError::UnsupportedMediaType(message),
+        ));
     }
     let max = edge.max_body_bytes;
     let declared = request
@@ -157,6 +171,9 @@ async fn read_body<E: Endpoint>(
     }
     if bytes.len() as u64 > max {
         return Ok(refuse_unread(&request, ApiError::PayloadTooLarge(max)));
+    }
+    if let Some(refusal) = refusal.filter(|_| !bytes.is_empty()) {
+        return Err(ApiError::UnsupportedMediaType(refusal.message).into());
     }
     request.set_body(bytes);
     Ok(next.call(request).await?.into_response())
@@ -278,7 +295,81 @@ struct RouteTable(Vec<RouteMethods>);
 struct RouteMethods {
     template: String,
     methods: Vec<Method>,
+    /// What each method's operation documents as its request body, in the
+    /// order of `methods`.
+    bodies: Vec<BodyRule>,
     allow: String,
+}
+
+/// The request body an operation documents: none, or one of these media
+/// types (`type/subtype`). Whether it is required is the operation's to
+/// check.
+#[derive(Debug, Default)]
+struct BodyRule {
+    media_types: Vec<String>,
+}
+
+impl BodyRule {
+    fn from_operation(operation: &serde_json::Value) -> BodyRule {
+        let body = &operation["requestBody"];
+        BodyRule {
+            media_types: body["content"]
+                .as_object()
+                .into_iter()
+                .flat_map(|content| content.keys().cloned())
+                .collect(),
+        }
+    }
+
+    /// Why a request whose head says this cannot be read as documented:
+    /// an unsupported `Content-Encoding`, a body where none is documented,
+    /// or a `Content-Type` (charset included) the operation does not read.
+    /// A body declared empty needs no type (a missing required one is the
+    /// operation's to refuse).
+    fn refusal(&self, headers: &poem::http::HeaderMap) -> Option<Refusal> {
+        use poem::http::header::{
+            CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING,
+        };
+        let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+        if let Some(encoding) = text(CONTENT_ENCODING)
+            && !encoding.trim().eq_ignore_ascii_case("identity")
+        {
+            let encoding = encoding.chars().take(40).collect::<String>();
+            return Some(Refusal {
+                message: format!(
+                    "Content-Encoding `{encoding}` is not supported: send the body uncompressed"
+                ),
+                at_once: true,
+            });
+        }
+        if text(CONTENT_LENGTH).is_some_and(|length| length.trim() == "0") {
+            return None;
+        }
+        let documented = self.media_types.join(" or ");
+        let message = match text(CONTENT_TYPE) {
+            _ if self.media_types.is_empty() => "this endpoint takes no request body".to_owned(),
+            None => format!("send the body with `Content-Type: {documented}`"),
+            Some(given) if self.media_types.iter().any(|m| payload::fits(given, m)) => {
+                return None;
+            }
+            Some(given) => format!(
+                "`{}` is not a content type this endpoint reads: send {documented} (UTF-8)",
+                given.chars().take(80).collect::<String>()
+            ),
+        };
+        // Without a declared length, an HTTP/1.1 request has no body, but an
+        // HTTP/2 one may: that is known once the body is read.
+        let at_once =
+            headers.contains_key(CONTENT_LENGTH) || headers.contains_key(TRANSFER_ENCODING);
+        Some(Refusal { message, at_once })
+    }
+}
+
+/// A request the edge refuses with 415: at once when its head says a body
+/// follows, else only if one does.
+struct Refusal {
+    message: String,
+    at_once: bool,
 }
 
 impl RouteTable {
@@ -287,16 +378,20 @@ impl RouteTable {
         let paths = spec["paths"].as_object().into_iter().flatten();
         let mut routes: Vec<RouteMethods> = paths
             .map(|(template, operations)| {
-                let methods: Vec<Method> = operations
+                let operations: Vec<(Method, BodyRule)> = operations
                     .as_object()
                     .into_iter()
-                    .flat_map(|o| o.keys())
-                    .filter_map(|method| method.to_uppercase().parse().ok())
+                    .flatten()
+                    .filter_map(|(method, operation)| {
+                        let method = method.to_uppercase().parse().ok()?;
+                        Some((method, BodyRule::from_operation(operation)))
+                    })
                     .collect();
-                RouteMethods::new(template, methods)
+                RouteMethods::new(template, operations)
             })
             .collect();
-        routes.push(RouteMethods::new("/openapi.json", vec![Method::GET]));
+        let spec_itself = vec![(Method::GET, BodyRule::default())];
+        routes.push(RouteMethods::new("/openapi.json", spec_itself));
         let table = RouteTable(routes);
         for (method, path) in &LONG_OPERATIONS {
             debug_assert!(
@@ -323,18 +418,25 @@ impl RouteTable {
 
     /// Whether `method` on `path` reaches an operation (HEAD is GET).
     fn serves(&self, method: &Method, path: &str) -> bool {
+        self.body_rule(method, path).is_some()
+    }
+
+    /// The body rule of the operation `method` on `path` reaches, if any.
+    fn body_rule(&self, method: &Method, path: &str) -> Option<&BodyRule> {
         let method = if *method == Method::HEAD {
             &Method::GET
         } else {
             method
         };
-        self.of(path)
-            .is_some_and(|route| route.methods.contains(method))
+        let route = self.of(path)?;
+        let at = route.methods.iter().position(|m| m == method)?;
+        route.bodies.get(at)
     }
 }
 
 impl RouteMethods {
-    fn new(template: &str, methods: Vec<Method>) -> RouteMethods {
+    fn new(template: &str, operations: Vec<(Method, BodyRule)>) -> RouteMethods {
+        let (methods, bodies): (Vec<Method>, Vec<BodyRule>) = operations.into_iter().unzip();
         let allow = methods
             .iter()
             .map(Method::as_str)
@@ -343,6 +445,7 @@ impl RouteMethods {
         RouteMethods {
             template: template.to_owned(),
             methods,
+            bodies,
             allow,
         }
     }

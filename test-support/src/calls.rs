@@ -94,6 +94,22 @@ impl TestApp {
         into_json(send(self.post_rows(table, content_type, body)).await).await
     }
 
+    /// A POST to `path` with the write token, these headers and this body
+    /// as it is: for tests of what the edge reads and refuses.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, Value) {
+        let request = headers
+            .iter()
+            .fold(self.post(path), |request, (name, value)| {
+                request.header(*name, *value)
+            });
+        into_json(send(request.body(body)).await).await
+    }
+
     /// `POST /restore` with `body` as JSON, or with no body.
     pub async fn restore_raw(&self, table: &str, body: Option<Value>) -> (u16, Value) {
         into_json(send(self.post_restore(table, body)).await).await

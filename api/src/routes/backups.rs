@@ -28,6 +28,8 @@ enum BackupCreated {
 
 /// Which backup to restore.
 #[derive(Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 struct RestoreRequest {
     /// A backup name from the list; the newest when absent.
     #[oai(validator(
@@ -153,7 +155,10 @@ impl BackupsApi {
     }
 }
 
-/// A JSON body that may be left out entirely (no body, any content type).
+/// A JSON object body that may be left out entirely. The edge has checked
+/// its `Content-Type` against the spec; here it must be exactly one object
+/// of `T`'s fields, each at most once (serde would also take an array for
+/// a struct, and a JSON value would keep the last of two equal keys).
 pub struct OptionalJson<T>(pub Option<T>);
 
 impl<'a, T: serde::de::DeserializeOwned + Type> ApiExtractor<'a> for OptionalJson<T> {
@@ -185,20 +190,14 @@ impl<'a, T: serde::de::DeserializeOwned + Type> ApiExtractor<'a> for OptionalJso
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(None));
         }
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
-            ApiError::BadRequest(
-                format!("the body is not JSON: {err}"),
-                ErrorCode::InvalidJson,
-            )
-        })?;
+        let refuse = |message: String| ApiError::BadRequest(message, ErrorCode::InvalidJson);
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(refuse("the body must be a JSON object, or empty".to_owned()).into());
+        }
         // serde, not the schema's validators: the handler checks the values
         // and answers with a code that says which one is wrong.
-        let parsed = serde_json::from_value(value).map_err(|err| {
-            ApiError::BadRequest(
-                format!("the body does not fit: {err}"),
-                ErrorCode::InvalidJson,
-            )
-        })?;
+        let parsed = serde_json::from_slice(&bytes)
+            .map_err(|err| refuse(format!("the body does not fit: {err}")))?;
         Ok(OptionalJson(Some(parsed)))
     }
 }

@@ -2,7 +2,7 @@
 
 mod backups;
 mod health;
-mod payload;
+pub(crate) mod payload;
 mod rejects;
 mod reports;
 mod tables;

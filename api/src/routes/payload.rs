@@ -22,12 +22,27 @@ pub struct JsonRows(pub Vec<u8>);
 
 pub struct CsvRows(pub Vec<u8>);
 
+/// Whether a `Content-Type` header names the `documented` media type
+/// (`type/subtype`) with no charset or a UTF-8 (or ASCII) one: every body
+/// the API reads is UTF-8.
+pub fn fits(content_type: &str, documented: &str) -> bool {
+    let Ok(mime) = content_type.parse::<mime::Mime>() else {
+        return false;
+    };
+    let utf8 = match mime.get_param(mime::CHARSET) {
+        None => true,
+        Some(charset) => {
+            charset == mime::UTF_8 || charset.as_str().eq_ignore_ascii_case("us-ascii")
+        }
+    };
+    utf8 && mime.essence_str().eq_ignore_ascii_case(documented)
+}
+
 impl Payload for JsonRows {
     const CONTENT_TYPE: &'static str = "application/json";
 
     fn check_content_type(content_type: &str) -> bool {
-        matches!(content_type.parse::<mime::Mime>(),
-            Ok(mime) if mime.type_() == mime::APPLICATION && mime.subtype() == mime::JSON)
+        fits(content_type, Self::CONTENT_TYPE)
     }
 
     fn schema_ref() -> MetaSchemaRef {
@@ -47,18 +62,8 @@ impl Payload for JsonRows {
 impl Payload for CsvRows {
     const CONTENT_TYPE: &'static str = "text/csv";
 
-    /// `text/csv`, with no charset or a UTF-8 (or ASCII) one.
     fn check_content_type(content_type: &str) -> bool {
-        let Ok(mime) = content_type.parse::<mime::Mime>() else {
-            return false;
-        };
-        let utf8 = match mime.get_param(mime::CHARSET) {
-            None => true,
-            Some(charset) => {
-                charset == mime::UTF_8 || charset.as_str().eq_ignore_ascii_case("us-ascii")
-            }
-        };
-        mime.type_() == mime::TEXT && mime.subtype() == mime::CSV && utf8
+        fits(content_type, Self::CONTENT_TYPE)
     }
 
     fn schema_ref() -> MetaSchemaRef {

@@ -16,6 +16,7 @@ mod replica_restores;
 mod replicas;
 mod reports;
 mod restore_races;
+mod strict_input;
 
 /// The `api` binary this test build made.
 const API_BIN: &str = env!("CARGO_BIN_EXE_api");
