@@ -1,4 +1,4 @@
-use super::id::shorten;
+use super::raw::shorten;
 use super::{FieldError, Raw, RejectCode};
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
@@ -15,7 +15,7 @@ impl HiringDate {
                 RejectCode::InvalidDatetime,
                 None,
                 format!(
-                    "`{}` is not an RFC 3339 date-time with a zone, like 2021-07-27T16:02:08Z or 2021-07-27T18:02:08+02:00",
+                    "{} is not an RFC 3339 date-time with a zone, like 2021-07-27T16:02:08Z or 2021-07-27T18:02:08+02:00",
                     shorten(text)
                 ),
             )

@@ -12,13 +12,16 @@ pub enum RejectCode {
     WrongFieldCount,
     /// A JSON object with a key that is not a column of the table.
     UnknownField,
+    /// A JSON object that gives one key more than once.
+    DuplicateField,
     /// A mandatory field is absent, null or empty.
     MissingField,
     /// An id that is not an integer.
     InvalidInteger,
     /// An integer id outside 1..=2^31-1.
     OutOfRange,
-    /// A name that is too long or holds control characters.
+    /// A name that is too long or holds control characters, bidi controls
+    /// or noncharacters.
     InvalidName,
     /// A hiring date that is not RFC 3339 with a zone.
     InvalidDatetime,
@@ -36,6 +39,7 @@ impl RejectCode {
             RejectCode::InvalidEncoding => "invalid_encoding",
             RejectCode::WrongFieldCount => "wrong_field_count",
             RejectCode::UnknownField => "unknown_field",
+            RejectCode::DuplicateField => "duplicate_field",
             RejectCode::MissingField => "missing_field",
             RejectCode::InvalidInteger => "invalid_integer",
             RejectCode::OutOfRange => "out_of_range",
@@ -49,10 +53,11 @@ impl RejectCode {
 }
 
 impl RejectCode {
-    pub const ALL: [RejectCode; 11] = [
+    pub const ALL: [RejectCode; 12] = [
         RejectCode::InvalidEncoding,
         RejectCode::WrongFieldCount,
         RejectCode::UnknownField,
+        RejectCode::DuplicateField,
         RejectCode::MissingField,
         RejectCode::InvalidInteger,
         RejectCode::OutOfRange,

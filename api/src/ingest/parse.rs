@@ -1,7 +1,6 @@
 use super::records::{CsvRecord, CsvRecords};
 use crate::domain::{FieldError, Raw, RejectCode, Row, Table};
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// Most rows one request may carry.
 pub const MAX_BATCH_ROWS: usize = 1000;
@@ -25,17 +24,96 @@ pub struct Candidate {
 #[derive(Clone, Debug)]
 pub enum RawRow {
     Csv(csv::ByteRecord),
-    Json(Map<String, Value>),
+    /// Its members in the order sent, duplicates included.
+    Json(Vec<(String, JsonValue)>),
 }
 
 impl RawRow {
-    /// A CSV record as one CSV line; a JSON row as compact JSON.
+    /// A CSV record as one CSV line; a JSON row as compact JSON, its
+    /// members in the order sent and numbers as written.
     pub fn render(&self) -> String {
         match self {
             RawRow::Csv(record) => raw_csv_line(record),
-            RawRow::Json(object) => serde_json::to_string(object).unwrap_or_default(),
+            RawRow::Json(members) => {
+                let members: Vec<String> = members
+                    .iter()
+                    .map(|(key, value)| format!("{}:{}", json_string(key), value.render()))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }
         }
     }
+}
+
+/// One value of a JSON row as sent: a scalar as written (a number keeps
+/// its literal, so `1e400` or a 30-digit id is echoed, not rounded), an
+/// array or object only by its kind, as any such value is a rejection.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonValue {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    /// A string literal that is not Unicode (it escapes a lone surrogate).
+    NotUnicode(String),
+    Array,
+    Object,
+}
+
+impl JsonValue {
+    /// Classifies one value from its JSON text (well-formed: the parser
+    /// has read it).
+    fn from_raw(raw: &serde_json::value::RawValue) -> JsonValue {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') if !text.contains('\\') => {
+                JsonValue::String(text[1..text.len() - 1].to_owned())
+            }
+            Some(b'"') => match serde_json::from_str(text) {
+                Ok(string) => JsonValue::String(string),
+                Err(_) => JsonValue::NotUnicode(text.to_owned()),
+            },
+            Some(b'[') => JsonValue::Array,
+            Some(b'{') => JsonValue::Object,
+            Some(b't') => JsonValue::Bool(true),
+            Some(b'f') => JsonValue::Bool(false),
+            Some(b'n') => JsonValue::Null,
+            _ => JsonValue::Number(text.to_owned()),
+        }
+    }
+
+    /// The value as the dictionary's rules read it.
+    fn as_raw(&self) -> Raw<'_> {
+        match self {
+            JsonValue::Null => Raw::Missing,
+            JsonValue::Bool(_) => Raw::Other("a boolean"),
+            JsonValue::String(string) => Raw::String(string),
+            JsonValue::NotUnicode(literal) => Raw::NotUnicode(literal),
+            JsonValue::Array => Raw::Other("an array"),
+            JsonValue::Object => Raw::Other("an object"),
+            JsonValue::Number(literal) if literal.contains(['.', 'e', 'E']) => {
+                Raw::Fraction(literal)
+            }
+            JsonValue::Number(literal) => literal
+                .parse()
+                .map_or(Raw::BigInteger(literal), Raw::Integer),
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            JsonValue::Null => "null".to_owned(),
+            JsonValue::Bool(value) => value.to_string(),
+            JsonValue::Number(literal) | JsonValue::NotUnicode(literal) => literal.clone(),
+            JsonValue::String(string) => json_string(string),
+            JsonValue::Array => "[]".to_owned(),
+            JsonValue::Object => "{}".to_owned(),
+        }
+    }
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// Why a whole request body was refused.
@@ -168,14 +246,15 @@ impl<'de> Visitor<'de> for RowsVisitor<'_> {
     }
 }
 
-/// One row object, keeping its first `keep` keys (more than the table's
-/// columns: the row is rejected for its unknown key anyway).
+/// One row object, keeping its first `keep` members (more than the table
+/// has columns: such a row is rejected for its unknown or repeated key
+/// anyway).
 struct RowSeed {
     keep: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for RowSeed {
-    type Value = Map<String, Value>;
+    type Value = Vec<(String, JsonValue)>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Self::Value, D::Error> {
         input.deserialize_map(self)
@@ -183,117 +262,83 @@ impl<'de> DeserializeSeed<'de> for RowSeed {
 }
 
 impl<'de> Visitor<'de> for RowSeed {
-    type Value = Map<String, Value>;
+    type Value = Vec<(String, JsonValue)>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a row object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut object = Map::new();
+        let mut members = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(ScalarSeed)?;
-            if object.len() < self.keep || object.contains_key(&key) {
-                object.insert(key, value);
+            // Its text, borrowed from the body: nested values are read
+            // past, not built.
+            let value: &serde_json::value::RawValue = map.next_value()?;
+            if members.len() < self.keep {
+                members.push((key, JsonValue::from_raw(value)));
             }
         }
-        Ok(object)
+        Ok(members)
     }
 }
 
-/// A value kept as it is when it is a scalar; an array or object is read
-/// past and kept empty, as only its kind matters (a rejection).
-struct ScalarSeed;
-
-impl<'de> DeserializeSeed<'de> for ScalarSeed {
-    type Value = Value;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Self::Value, D::Error> {
-        input.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ScalarSeed {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Value::Array(Vec::new()))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Value::Object(Map::new()))
-    }
-}
-
-fn json_candidate(table: Table, position: u64, object: Map<String, Value>) -> Candidate {
+fn json_candidate(table: Table, position: u64, members: Vec<(String, JsonValue)>) -> Candidate {
     let columns = table.columns();
-    let id_hint = object.get(columns[0]).and_then(Value::as_i64);
-    let parsed = match object.keys().find(|k| !columns.contains(&k.as_str())) {
-        Some(unknown) => Err(FieldError::new(
-            RejectCode::UnknownField,
-            None,
-            format!(
-                "`{}` is not a column of {table}; expected {}",
-                unknown.chars().take(40).collect::<String>(),
-                columns.join(", ")
-            ),
-        )),
+    let value_of = |column: &str| {
+        members
+            .iter()
+            .find(|(key, _)| key == column)
+            .map(|(_, value)| value)
+    };
+    let id_hint = match value_of(columns[0]).map(JsonValue::as_raw) {
+        Some(Raw::Integer(id)) => Some(id),
+        _ => None,
+    };
+    let parsed = match shape_error(table, &members) {
+        Some(error) => Err(error),
         None => {
-            let fields: Vec<Raw<'_>> = columns.iter().map(|c| raw_json(object.get(*c))).collect();
+            let fields: Vec<Raw<'_>> = columns
+                .iter()
+                .map(|c| value_of(c).map_or(Raw::Missing, JsonValue::as_raw))
+                .collect();
             Row::parse(table, &fields)
         }
     };
     Candidate {
         position,
-        raw: RawRow::Json(object),
+        raw: RawRow::Json(members),
         id_hint,
         parsed,
     }
 }
 
-fn raw_json(value: Option<&Value>) -> Raw<'_> {
-    match value {
-        None | Some(Value::Null) => Raw::Missing,
-        Some(Value::String(s)) => Raw::String(s),
-        Some(Value::Number(n)) => n.as_i64().map_or(Raw::OtherNumber, Raw::Integer),
-        Some(Value::Bool(_)) => Raw::Other("a boolean"),
-        Some(Value::Array(_)) => Raw::Other("an array"),
-        Some(Value::Object(_)) => Raw::Other("an object"),
-    }
+/// The first key of a row that is not one of the table's columns, or that
+/// is given twice (JSON leaves what a repeated key means to the reader).
+fn shape_error(table: Table, members: &[(String, JsonValue)]) -> Option<FieldError> {
+    let columns = table.columns();
+    members.iter().enumerate().find_map(|(at, (key, _))| {
+        let Some(column) = columns.iter().find(|c| **c == key.as_str()) else {
+            return Some(FieldError::new(
+                RejectCode::UnknownField,
+                None,
+                format!(
+                    "`{}` is not a column of {table}; expected {}",
+                    key.chars().take(40).collect::<String>(),
+                    columns.join(", ")
+                ),
+            ));
+        };
+        members[..at]
+            .iter()
+            .any(|(earlier, _)| earlier == key)
+            .then(|| {
+                FieldError::new(
+                    RejectCode::DuplicateField,
+                    Some(column),
+                    format!("`{key}` is given more than once in the row"),
+                )
+            })
+    })
 }
 
 /// The record written back as one CSV line, as a reject records it.
@@ -414,6 +459,78 @@ mod tests {
         );
         assert_eq!(rows[3].id_hint, Some(4));
         assert_eq!(rows[1].id_hint, None);
+    }
+
+    #[test]
+    fn json_rows_are_judged_on_what_was_sent() {
+        let body = br#"[
+            {"job_id": 905, "job_id": 906, "job_name": "Twice"},
+            {"job_name": "A", "job_name": "B", "job_id": 7},
+            {"job_id": 9223372036854775808, "job_name": "Big"},
+            {"job_id": -100000000000000000000000000000, "job_name": "Bigger"},
+            {"job_id": 1e400, "job_name": "Huge"},
+            {"job_id": 8, "job_name": "\ud800"},
+            {"job_id": 9, "job_name": "caf\u00e9 \ud83d\ude80"},
+            {"job_id": 10, "job_name": "x", "job_id": 10}
+        ]"#;
+        let rows = parse_json_body(Table::Jobs, body).unwrap();
+        let verdicts: Vec<_> = rows
+            .iter()
+            .map(|c| {
+                let err = c.parsed.as_ref().err();
+                (err.map(|e| e.code), err.and_then(|e| e.field))
+            })
+            .collect();
+        use RejectCode::*;
+        assert_eq!(
+            verdicts,
+            vec![
+                (Some(DuplicateField), Some("job_id")),
+                (Some(DuplicateField), Some("job_name")),
+                (Some(OutOfRange), Some("job_id")),
+                (Some(OutOfRange), Some("job_id")),
+                (Some(InvalidInteger), Some("job_id")),
+                (Some(InvalidName), Some("job_name")),
+                (None, None),
+                (Some(DuplicateField), Some("job_id")),
+            ]
+        );
+        let message = |i: usize| rows[i].parsed.as_ref().unwrap_err().message.clone();
+        assert_eq!(message(0), "`job_id` is given more than once in the row");
+        assert_eq!(
+            message(2),
+            "`9223372036854775808` is outside 1..=2147483647"
+        );
+        assert!(
+            message(3).starts_with("`-100000000000000000000000000000` is outside"),
+            "{}",
+            message(3)
+        );
+        assert_eq!(
+            message(4),
+            "expected an integer, got the number `1e400`, not an integer"
+        );
+        assert!(
+            message(5).contains(r#"`"\ud800"`, which is not Unicode text"#),
+            "{}",
+            message(5)
+        );
+        let Ok(Row::Job(job)) = &rows[6].parsed else {
+            panic!("{:?}", rows[6].parsed)
+        };
+        assert_eq!(job.name.as_str(), "café 🚀");
+        // The raw copy is what was sent: keys in order, numbers as written.
+        assert_eq!(
+            rows[0].raw.render(),
+            r#"{"job_id":905,"job_id":906,"job_name":"Twice"}"#
+        );
+        assert_eq!(
+            rows[4].raw.render(),
+            r#"{"job_id":1e400,"job_name":"Huge"}"#
+        );
+        assert_eq!(rows[5].raw.render(), r#"{"job_id":8,"job_name":"\ud800"}"#);
+        assert_eq!(rows[0].id_hint, Some(905));
+        assert_eq!(rows[2].id_hint, None);
     }
 
     #[test]

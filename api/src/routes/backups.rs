@@ -7,7 +7,7 @@ use crate::wire::{BackupInfo, BackupList, RestoreResult};
 use poem::{Request, RequestBody};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
+use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApi,
@@ -168,6 +168,17 @@ impl<'a, T: serde::de::DeserializeOwned + Type> ApiExtractor<'a> for OptionalJso
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+        // poem-openapi does not write `additionalProperties: false` for a
+        // closed object; a schema no value meets says the same.
+        if let Some(schema) = registry.schemas.get_mut(&*T::name()) {
+            schema.additional_properties =
+                Some(Box::new(MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    description: Some("No other member is allowed."),
+                    min_length: Some(1),
+                    max_length: Some(0),
+                    ..MetaSchema::new("string")
+                }))));
+        }
     }
 
     fn request_meta() -> Option<MetaRequest> {

@@ -2,6 +2,7 @@
 //! (shape, Content-Type and charset, Content-Encoding) is refused before
 //! anything acts on it; above all, a malformed restore never restores.
 use crate::backups::seeded;
+use api::wire::Record;
 use serde_json::json;
 use test_support::{Engine, TestApp, employee, engine_tests};
 
@@ -19,6 +20,35 @@ async fn backed_up_then_one_more(engine: Engine) -> (TestApp, String) {
 
 async fn has_late_hire(app: &TestApp) -> bool {
     app.row("employees", 99).await.status == 200
+}
+
+/// Posts `body` (JSON text as sent) to `table` and returns each row's
+/// (code, field) in batch order, `None` for a stored row.
+async fn verdicts(app: &TestApp, table: &str, body: &str) -> Vec<Option<(String, String)>> {
+    let path = format!("/api/v1/tables/{table}/rows");
+    let (status, answer) = app
+        .post_with(&path, &[("content-type", JSON)], body.to_owned())
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let received = answer["received"].as_u64().unwrap() as usize;
+    let mut verdicts = vec![None; received];
+    for error in answer["errors"].as_array().unwrap() {
+        let at = error["row"].as_u64().unwrap() as usize;
+        let text = |key: &str| error[key].as_str().unwrap_or_default().to_owned();
+        verdicts[at] = Some((text("code"), text("field")));
+    }
+    verdicts
+}
+
+async fn department_name(app: &TestApp, id: i64) -> String {
+    match app.row("departments", id).await.ok() {
+        Record::Department(department) => department.department_name,
+        other => panic!("not a department: {other:?}"),
+    }
+}
+
+fn rejected(code: &str, field: &str) -> Option<(String, String)> {
+    Some((code.to_owned(), field.to_owned()))
 }
 
 engine_tests! {
@@ -106,5 +136,96 @@ engine_tests! {
         let fine = [("content-type", "Application/JSON; charset=UTF-8"), ("content-encoding", "identity")];
         let (status, answer) = app.post_with(path, &fine, rows).await;
         assert_eq!((status, answer["inserted"].as_u64()), (200, Some(1)), "{answer}");
+    }
+
+    async fn json_rows_with_a_repeated_key_are_rejected_not_last_one_wins(engine) {
+        let app = test_support::spawn_app(engine).await;
+        let body = r#"[
+            {"job_id": 905, "job_id": 906, "job_name": "Twice"},
+            {"job_id": 907, "job_name": "A", "job_name": "B"},
+            {"job_id": 908, "job_name": "Once"}
+        ]"#;
+        assert_eq!(
+            verdicts(&app, "jobs", body).await,
+            [rejected("duplicate_field", "job_id"), rejected("duplicate_field", "job_name"), None]
+        );
+        for id in [905, 906, 907] {
+            assert_eq!(app.row("jobs", id).await.status, 404, "job {id} was stored");
+        }
+        // The reject keeps the row as sent, both keys included.
+        let rejects = app.rejects().await;
+        assert_eq!(rejects[0].raw, r#"{"job_id":905,"job_id":906,"job_name":"Twice"}"#);
+        assert_eq!(rejects[0].code.as_str(), "duplicate_field");
+    }
+
+    async fn ids_beyond_any_integer_type_are_out_of_range_and_odd_numbers_row_level(engine) {
+        let app = test_support::spawn_app(engine).await;
+        let body = r#"[
+            {"job_id": 9223372036854775808, "job_name": "Past i64"},
+            {"job_id": 18446744073709551616, "job_name": "Past u64"},
+            {"job_id": 123456789012345678901234567890, "job_name": "Far"},
+            {"job_id": 1e400, "job_name": "Not a double"},
+            {"job_id": 2.0, "job_name": "A fraction"},
+            {"job_id": 3, "job_name": "\ud800"},
+            {"job_id": 4, "job_name": "Fine"}
+        ]"#;
+        assert_eq!(
+            verdicts(&app, "jobs", body).await,
+            [
+                rejected("out_of_range", "job_id"),
+                rejected("out_of_range", "job_id"),
+                rejected("out_of_range", "job_id"),
+                rejected("invalid_integer", "job_id"),
+                rejected("invalid_integer", "job_id"),
+                rejected("invalid_name", "job_name"),
+                None,
+            ]
+        );
+        let rejects = app.rejects().await;
+        assert_eq!(rejects[0].message, "`9223372036854775808` is outside 1..=2147483647");
+        assert_eq!(rejects[3].raw, r#"{"job_id":1e400,"job_name":"Not a double"}"#);
+        assert!(rejects[5].message.contains("not Unicode text"), "{}", rejects[5].message);
+        // CSV ids alike: any integer literal out of range, however long.
+        let csv = "99999999999999999999,Far\n-9223372036854775809,Below\n5,Fine\n";
+        let answer = app.ingest_csv("jobs", csv).await.ok();
+        let codes: Vec<_> = answer.errors.iter().map(|e| (e.row, e.code.as_str())).collect();
+        assert_eq!(codes, [(0, "out_of_range"), (1, "out_of_range")]);
+        assert_eq!(answer.errors[0].message, "`99999999999999999999` is outside 1..=2147483647");
+        assert_eq!(app.tables().await.ok().tables.iter().map(|t| t.rows).sum::<i64>(), 2);
+    }
+
+    async fn invisible_names_are_missing_and_spoofing_ones_invalid(engine) {
+        let app = test_support::spawn_app(engine).await;
+        let body = serde_json::to_string(&json!([
+            {"department_id": 1, "department_name": "\u{200B}"},
+            {"department_id": 2, "department_name": " \u{FEFF}\u{2060} "},
+            {"department_id": 3, "department_name": "Sales\u{202E}lanretni"},
+            {"department_id": 4, "department_name": "\u{2066}Ops"},
+            {"department_id": 5, "department_name": "R&D\u{FFFE}"},
+            {"department_id": 6, "department_name": "\u{200B}Persian: می\u{200C}خواهم\u{200B}"},
+            {"department_id": 7, "department_name": "Jose\u{301}"},
+        ]))
+        .unwrap();
+        assert_eq!(
+            verdicts(&app, "departments", &body).await,
+            [
+                rejected("missing_field", "department_name"),
+                rejected("missing_field", "department_name"),
+                rejected("invalid_name", "department_name"),
+                rejected("invalid_name", "department_name"),
+                rejected("invalid_name", "department_name"),
+                None,
+                None,
+            ]
+        );
+        // Trimmed at the ends, kept as sent inside, never normalised.
+        assert_eq!(department_name(&app, 6).await, "Persian: می\u{200C}خواهم");
+        assert_eq!(department_name(&app, 7).await, "Jose\u{301}");
+        // The same rules hold for CSV bodies.
+        let csv = "8,\u{200B}\u{200B}\n9,x\u{202D}y\n10,Ok\u{200D}\n";
+        let answer = app.ingest_csv("departments", csv).await.ok();
+        let codes: Vec<_> = answer.errors.iter().map(|e| (e.row, e.code.as_str())).collect();
+        assert_eq!(codes, [(0, "missing_field"), (1, "invalid_name")]);
+        assert_eq!(department_name(&app, 10).await, "Ok");
     }
 }
