@@ -46,6 +46,8 @@ pub enum ErrorCode {
     BackupNotFound,
     /// 405: the path exists with other methods.
     MethodNotAllowed,
+    /// 406: the `Accept` header rules out every format the report has.
+    NotAcceptable,
     /// 413: the body is larger than the limit.
     PayloadTooLarge,
     /// 415: a content type the endpoint does not read.
@@ -87,6 +89,8 @@ pub enum ApiError {
     UnknownTable,
     #[error("{0}")]
     NotFound(String, ErrorCode),
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(u64),
     #[error("{0}")]
@@ -118,6 +122,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::UnknownTable | ApiError::NotFound(..) => StatusCode::NOT_FOUND,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -140,6 +145,7 @@ impl ApiError {
             ApiError::Forbidden => ErrorCode::Forbidden,
             ApiError::UnknownTable => ErrorCode::UnknownTable,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::NotAcceptable(_) => ErrorCode::NotAcceptable,
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::RequestTimeout(_) => ErrorCode::RequestTimeout,
             ApiError::Timeout(_) => ErrorCode::Timeout,
@@ -248,7 +254,7 @@ impl From<ApiError> for poem::Error {
     }
 }
 
-const DOCUMENTED: [(u16, &str); 10] = [
+const DOCUMENTED: [(u16, &str); 11] = [
     (
         400,
         "The request is malformed: not JSON rows, not CSV, a bad parameter.",
@@ -256,6 +262,10 @@ const DOCUMENTED: [(u16, &str); 10] = [
     (401, "No bearer token was sent."),
     (403, "The bearer token is not valid."),
     (404, "Unknown table, or no such row or backup."),
+    (
+        406,
+        "The Accept header rules out every format the report has (JSON, CSV, HTML).",
+    ),
     (
         408,
         "The body did not arrive within REQUEST_TIMEOUT_SECS; the connection is closed.",

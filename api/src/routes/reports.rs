@@ -94,8 +94,10 @@ impl ReportsApi {
     ///
     /// Counts by UTC hiring date; only pairs with at least one hire; sorted by
     /// department, then job, in code-point order. The format comes from
-    /// `format`, else from `Accept` (`text/csv`, `text/html`), else JSON.
-    /// The three renderings are also written to `$SHARED_DIR/reports/`.
+    /// `format`, else from `Accept` (q-values honoured; 406 when it rules
+    /// out JSON, CSV and HTML), else JSON. For a year with at least one
+    /// hire, the renderings are also saved to `$SHARED_DIR/reports/`, one
+    /// set per year, replaced each time (never on HEAD).
     #[oai(
         path = "/api/v1/reports/hires-by-quarter",
         method = "get",
@@ -114,7 +116,7 @@ impl ReportsApi {
         format: Query<Option<Format>>,
         request: &Request,
     ) -> Result<ReportResponse<HiresByQuarter>, ApiError> {
-        let format = negotiate(format.0, request);
+        let format = negotiate(format.0, request)?;
         if request.data::<HeadRequest>().is_some() {
             return Ok(ReportResponse::Head(format));
         }
@@ -147,7 +149,7 @@ impl ReportsApi {
         format: Query<Option<Format>>,
         request: &Request,
     ) -> Result<ReportResponse<DepartmentsAboveMean>, ApiError> {
-        let format = negotiate(format.0, request);
+        let format = negotiate(format.0, request)?;
         if request.data::<HeadRequest>().is_some() {
             return Ok(ReportResponse::Head(format));
         }
@@ -163,24 +165,89 @@ fn default_year() -> i32 {
     2021
 }
 
-/// `format` wins; else the first of `text/csv` or `text/html` in `Accept`;
-/// else JSON.
-fn negotiate(format: Option<Format>, request: &Request) -> Format {
+/// `format` wins; else the `Accept` header with its q-values: the format
+/// with the highest q (from the most specific range that names it; a
+/// format no range names, or one with `q=0`, is not acceptable), ties going
+/// to the range listed first, then to JSON, CSV, HTML. No `Accept` is JSON;
+/// an `Accept` that rules all three out is 406. A range with a malformed
+/// q-value is left out.
+fn negotiate(format: Option<Format>, request: &Request) -> Result<Format, ApiError> {
     if let Some(format) = format {
-        return format;
+        return Ok(format);
     }
     let accept = request
         .headers()
-        .get(poem::http::header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let position = |kind: &str| accept.find(kind);
-    match (position("text/csv"), position("text/html")) {
-        (Some(csv), Some(html)) if html < csv => Format::Html,
-        (Some(_), _) => Format::Csv,
-        (None, Some(_)) => Format::Html,
-        (None, None) => Format::Json,
+        .get_all(poem::http::header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    choose(&accept).ok_or_else(|| {
+        ApiError::NotAcceptable(format!(
+            "no format of the report is acceptable to `Accept: {}`: ask for \
+             application/json, text/csv or text/html, or pass `format`",
+            accept.chars().take(100).collect::<String>()
+        ))
+    })
+}
+
+/// The format `accept` prefers, if any is acceptable.
+fn choose(accept: &str) -> Option<Format> {
+    let ranges: Vec<(&str, f32)> = accept
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().filter(|media| !media.is_empty())?;
+            let mut q = 1.0;
+            for param in parts {
+                if let Some((name, value)) = param.split_once('=')
+                    && name.trim().eq_ignore_ascii_case("q")
+                {
+                    q = value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|q| (0.0..=1.0).contains(q))?;
+                }
+            }
+            Some((media, q))
+        })
+        .collect();
+    if ranges.is_empty() {
+        return Some(Format::Json);
     }
+    let preference = |media_type: &str| {
+        let (kind, _) = media_type.split_once('/').unwrap_or_default();
+        let specificity = |range: &str| {
+            if range.eq_ignore_ascii_case(media_type) {
+                Some(2)
+            } else if range
+                .strip_suffix("/*")
+                .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+            {
+                Some(1)
+            } else {
+                (range == "*/*").then_some(0)
+            }
+        };
+        let (at, q, _) = ranges
+            .iter()
+            .enumerate()
+            .filter_map(|(at, (range, q))| Some((at, *q, specificity(range)?)))
+            .max_by_key(|(_, _, specificity)| *specificity)?;
+        (q > 0.0).then_some((q, at))
+    };
+    [
+        (Format::Json, "application/json"),
+        (Format::Csv, "text/csv"),
+        (Format::Html, "text/html"),
+    ]
+    .into_iter()
+    .filter_map(|(format, media_type)| Some((format, preference(media_type)?)))
+    // The highest q, then the earliest range; `min_by` keeps the first of
+    // equals, so JSON, CSV, HTML break what is left.
+    .min_by(|(_, (q1, at1)), (_, (q2, at2))| q2.total_cmp(q1).then(at1.cmp(at2)))
+    .map(|(format, _)| format)
 }
 
 fn wanted(format: Format) -> Wanted {
@@ -196,5 +263,44 @@ fn respond<T: ToJSON + Send>(rendering: Rendering<T>) -> ReportResponse<T> {
         Rendering::Json(report) => ReportResponse::Json(Json(report)),
         Rendering::Csv(csv) => ReportResponse::Csv(csv),
         Rendering::Html(html) => ReportResponse::Html(Html(html)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_is_read_with_its_q_values() {
+        let cases = [
+            ("", Some(Format::Json)),
+            ("*/*", Some(Format::Json)),
+            ("application/json", Some(Format::Json)),
+            ("text/csv", Some(Format::Csv)),
+            ("text/html", Some(Format::Html)),
+            ("text/csv, text/html", Some(Format::Csv)),
+            ("text/html, text/csv", Some(Format::Html)),
+            ("text/html;q=0, text/csv", Some(Format::Csv)),
+            ("text/html;q=0.5, text/csv;q=0.9", Some(Format::Csv)),
+            ("text/csv;q=0.2, */*;q=0.1", Some(Format::Csv)),
+            ("text/*", Some(Format::Csv)),
+            ("text/*, text/csv;q=0", Some(Format::Html)),
+            ("*/*;q=0.1, application/json;q=0", Some(Format::Csv)),
+            ("TEXT/HTML ; Q=0.8 , application/xml", Some(Format::Html)),
+            (
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                Some(Format::Html),
+            ),
+            ("text/html;q=0", None),
+            ("image/png", None),
+            ("*/*;q=0", None),
+            ("application/json;q=0, text/*;q=0", None),
+            // A range with a malformed q is left out, as if not sent.
+            ("text/csv;q=2", Some(Format::Json)),
+            ("text/csv;q=x, text/html", Some(Format::Html)),
+        ];
+        for (accept, expected) in cases {
+            assert_eq!(choose(accept), expected, "{accept}");
+        }
     }
 }

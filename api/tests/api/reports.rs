@@ -116,6 +116,31 @@ engine_tests! {
         assert!(dir.join("hires-by-quarter-2020.html").is_file());
     }
 
+    async fn accept_q_values_are_honoured_and_nothing_acceptable_is_406(engine) {
+        let app = hand_built(engine).await;
+        let path = "/api/v1/reports/hires-by-quarter?year=2021";
+        for (accept, expected) in [
+            ("text/html;q=0, text/csv", "text/csv"),
+            ("text/html;q=0.4, application/json;q=0.5", "application/json"),
+            ("text/*, text/csv;q=0", "text/html"),
+        ] {
+            let (status, content_type, body) = get_text(&app, path, Some(accept)).await;
+            assert_eq!(status, 200, "{accept}: {body}");
+            assert!(content_type.starts_with(expected), "{accept}: {content_type}");
+        }
+        for accept in ["text/html;q=0", "image/png", "*/*;q=0"] {
+            let (status, _, body) = get_text(&app, path, Some(accept)).await;
+            let error: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!((status, error["code"].as_str()), (406, Some("not_acceptable")), "{accept}: {body}");
+            let response = app.http.head(app.url(path)).header("accept", accept).send().await.unwrap();
+            assert_eq!(response.status(), 406, "HEAD {accept}");
+        }
+        // An explicit format wins over Accept.
+        let (status, content_type, _) = get_text(&app, &format!("{path}&format=csv"), Some("image/png")).await;
+        assert_eq!(status, 200);
+        assert!(content_type.starts_with("text/csv"), "{content_type}");
+    }
+
     async fn head_answers_the_headers_without_computing_or_writing_a_report(engine) {
         let app = hand_built(engine).await;
         for (query, content_type) in [
