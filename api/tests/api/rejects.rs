@@ -57,6 +57,20 @@ engine_tests! {
         assert!(raw.len() < 4096 + 64, "{} bytes kept", raw.len());
         assert!(raw.starts_with("1,éé"));
         assert!(raw.ends_with("[cut: 12002 bytes in all]"), "{}", &raw[raw.len() - 40..]);
+
+        // A JSON row with a field near the body limit, and one with a huge
+        // unknown key: each is kept to 4 KiB too.
+        let big = "x".repeat(500_000);
+        let rows = serde_json::json!([
+            {"job_id": 2, "job_name": big},
+            {"job_id": 3, "job_name": "ok", big.as_str(): 1},
+        ]);
+        let answer = app.ingest_json("jobs", &rows).await.ok();
+        assert_eq!(answer.rejected, 2, "{answer:?}");
+        for reject in &app.rejects().await[1..] {
+            assert!(reject.raw.len() < 4096 + 64, "{} bytes kept", reject.raw.len());
+            assert!(reject.raw.contains("[cut: 5000"), "{}", &reject.raw[reject.raw.len() - 40..]);
+        }
     }
 
     async fn a_batch_whose_rejects_cannot_be_recorded_stores_nothing(engine) {
