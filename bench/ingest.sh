@@ -3,7 +3,8 @@
 # and 16 connections) on SQLite and MariaDB, side by side in one run with
 # what a user would pick instead on the same clean rows: MariaDB's
 # `LOAD DATA LOCAL INFILE`, 1000-row multi-row INSERTs sent straight to the
-# server by the `mariadb` client, and the seed design's approach (FastAPI +
+# server by the `mariadb` client, Python's sqlite3 inserting them in
+# 1000-row transactions (bench/sqlite_inserts.py), and the seed design's approach (FastAPI +
 # pandas + SQLAlchemy, bench/peer/, installed into bench/peer/.venv here).
 #
 #   bench/ingest.sh [ROWS]      default: 1000000
@@ -63,6 +64,16 @@ for tool in load_data inserts; do
   awk -v n="$n" -v a="$t0" -v b="$t1" -v name="$name" \
     'BEGIN { printf "| %s | mariadb | 1 | %d | %.2f | %.0f | - | - | - |\n", name, n, b - a, n / (b - a) }'
 done
+
+# SQLite's own baseline: Python's sqlite3 inserting the same rows in
+# 1000-row transactions, on the schema and with the pragmas the API uses.
+fresh_db sqlite bench_ingest
+start_api "$url" "$work/shared-tool" "$refs"
+stop_api
+read -r stored secs < <(python3 bench/sqlite_inserts.py "$work/bench_ingest.db" "$clean")
+[[ $stored == "$n" ]] || { echo "python sqlite3 stored $stored rows, not $n" >&2; exit 1; }
+awk -v n="$n" -v s="$secs" \
+  'BEGIN { printf "| python sqlite3, executemany, 1000-row transactions | sqlite | 1 | %d | %.2f | %.0f | - | - | - |\n", n, s, n / s }'
 
 # This service.
 for engine in mariadb sqlite; do

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# REST ingest of the same clean rows into MariaDB by two builds of the
-# server, A and B, in turn (A B A B ...) at 1, 4 and 16 connections: the
-# before/after check of a change to the ingest path.
+# REST ingest of the same clean rows by two builds of the server, A and B,
+# in turn (A B A B ...) at 1, 4 and 16 connections: the before/after check
+# of a change to the ingest path, or the side-by-side with an engine's own
+# way to insert the rows.
 #
 #   bench/ingest_ab.sh API_A API_B [ROWS] [ROUNDS]    defaults: 200000 rows, 3 rounds
 #   CONNECTIONS="4" bench/ingest_ab.sh ...            other connection counts (default "1 4 16")
+#   ENGINE=sqlite bench/ingest_ab.sh ...              on SQLite (default mariadb)
+#   ENGINE=sqlite bench/ingest_ab.sh API sqlite3 ...  B is Python's sqlite3 inserting
+#                                                     the rows in 1000-row transactions
+#                                                     (bench/sqlite_inserts.py)
 #
 # API_A and API_B are paths to two `api` binaries (release builds of the two
 # commits). Each run starts from a fresh database holding the 12 departments
@@ -12,7 +17,9 @@
 # the median of the pairwise ratios A/B.
 set -euo pipefail
 api_a=$(realpath "$1")
-api_b=$(realpath "$2")
+api_b=$2
+[[ $api_b == sqlite3 ]] || api_b=$(realpath "$api_b")
+engine=${ENGINE:-mariadb}
 rows=${3:-200000}
 rounds=${4:-3}
 # shellcheck source=bench/common.sh
@@ -26,13 +33,22 @@ refs=$work/refs
 mkdir -p "$refs"
 cp "$work/data/departments.csv" "$work/data/jobs.csv" "$refs/"
 
-# One run of binary $1 at $2 connections; prints its rows/s.
+# One run of binary $1 (or of the sqlite3 baseline) at $2 connections;
+# prints its rows/s.
+# shellcheck disable=SC2034 # start_api (bench/common.sh) runs $api
 one_run() {
-  # shellcheck disable=SC2034 # start_api (bench/common.sh) runs $api
   api=$1
-  fresh_db mariadb bench_ab
+  [[ $1 != sqlite3 ]] || api=$api_a
+  fresh_db "$engine" bench_ab
   rm -rf "$work/shared"
   start_api "$url" "$work/shared" "$refs"
+  if [[ $1 == sqlite3 ]]; then
+    # The API made the schema and loaded the references; it stops first.
+    stop_api
+    read -r stored secs < <(python3 bench/sqlite_inserts.py "$work/bench_ab.db" "$clean")
+    awk -v n="$stored" -v s="$secs" 'BEGIN { printf "%.0f\n", n / s }'
+    return
+  fi
   read -r _ _ rate _ _ < <("$driver" send "http://127.0.0.1:$port" bench "$clean" "$2" csv)
   stop_api
   echo "$rate"

@@ -168,7 +168,10 @@ impl Db {
                 .await,
             // The file's write lock up front, waited for by the busy
             // timeout, rather than an upgrade from reading that may fail.
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Sqlite => {
+                let writer = self.sqlite_writer.as_ref().unwrap_or(&self.pool);
+                writer.begin_with("BEGIN IMMEDIATE").await
+            }
         }
     }
 }
