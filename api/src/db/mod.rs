@@ -357,6 +357,11 @@ pub fn is_unreachable(err: &anyhow::Error) -> bool {
 #[error("no turn to write came within WRITE_WAIT_SECS")]
 pub struct WriteBusy;
 
+/// Whether a statement failed because a primary key was stored already.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
 /// Errors worth retrying the whole transaction for at once: a key another
 /// writer stored after our checks, a deadlock, a stale SQLite snapshot. A
 /// lock wait that ran out is not: it already waited `WRITE_WAIT_SECS` (see

@@ -11,7 +11,7 @@ mod parse;
 mod records;
 
 pub use crate::db::Source;
-pub use batch::{BatchOutcome, Rejection, check_and_insert};
+pub use batch::{BatchOutcome, Rejection, StoredIds, check_and_insert};
 pub use load::{LoadSummary, load_all};
 pub use parse::{
     BodyError, Candidate, MAX_BATCH_ROWS, RawRow, csv_candidate, csv_records, parse_csv_body,
@@ -57,13 +57,23 @@ pub(crate) async fn commit_batch(
     const ATTEMPTS: u32 = 5;
     let _writer = db.write_guard().await?;
     let mut attempt = 1;
+    let mut stored_ids = StoredIds::AssumeNew;
     loop {
         let mut tx = db
             .begin_write()
             .await
             .context("cannot begin a transaction")?;
-        let outcome = match check_and_insert(&mut tx, table, candidates).await {
+        let outcome = match check_and_insert(&mut tx, table, candidates, stored_ids).await {
             Ok(outcome) => outcome,
+            // Some ids are stored already: start again, looking them up.
+            // The whole transaction is undone rather than the refused
+            // statement alone, so that SQLite needs no statement journal
+            // (see `db::insert_rows`).
+            Err(err) if db::is_unique_violation(&err) && stored_ids == StoredIds::AssumeNew => {
+                tx.rollback().await.context("cannot roll the batch back")?;
+                stored_ids = StoredIds::LookUp;
+                continue;
+            }
             Err(err) if db::is_retryable(&err) && attempt < ATTEMPTS => {
                 tracing::debug!(error = %err, attempt, "batch raced another writer; retrying");
                 drop(tx);
