@@ -200,9 +200,8 @@ where
 /// consistent snapshot (a read transaction); memory stays flat. Stops early,
 /// without error, when the receiver is gone.
 ///
-/// SQLite rows are read on a connection of their own through the typed
-/// driver with a larger row buffer: through `Any`, the per-row conversion
-/// and the hand-off from sqlx's worker thread capped backups at 0.4 M rows/s.
+/// SQLite rows are read on a connection of their own, in pages (see
+/// [`send_sqlite_pages`]).
 pub async fn send_all_rows(
     db: &Db,
     table: Table,
@@ -217,8 +216,7 @@ pub async fn send_all_rows(
         Some(options) => {
             let mut conn = SqliteConnection::connect_with(options).await?;
             let mut tx = conn.begin().await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
-            send_chunks(rows.map(|row| decode(table, &row?)), sender).await?;
+            send_sqlite_pages(&mut tx, table, sender).await?;
             tx.commit().await?;
         }
         None => {
@@ -229,6 +227,63 @@ pub async fn send_all_rows(
         }
     }
     Ok(())
+}
+
+/// Rows in one SQLite page of [`send_sqlite_pages`].
+const SQLITE_PAGE_ROWS: usize = 8192;
+
+/// Sends every row of `table` in id order, read on `conn` (inside the
+/// caller's read transaction, so from one snapshot) in pages of
+/// [`SQLITE_PAGE_ROWS`]: SQLite itself writes each page as one JSON array
+/// of rows, handed over from sqlx's worker thread in one piece. Read row by
+/// row, each row crossed threads on its own, was copied value by value and
+/// looked up by column name: a zstandard backup of a million employees ran
+/// at 0.6 M rows/s, and runs at 1.7 M (docs/benchmarks.md).
+async fn send_sqlite_pages(
+    conn: &mut SqliteConnection,
+    table: Table,
+    sender: &mpsc::Sender<Vec<Record>>,
+) -> anyhow::Result<()> {
+    let id = table.id_column();
+    let columns = table.columns().join(", ");
+    let page = format!(
+        "SELECT json_group_array(json_array({columns})), max({id}) \
+         FROM (SELECT {columns} FROM {table} WHERE {id} > ? ORDER BY {id} \
+         LIMIT {SQLITE_PAGE_ROWS})"
+    );
+    let mut after = 0_i64;
+    loop {
+        let (rows, last): (String, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(&*page))
+            .bind(after)
+            .fetch_one(&mut *conn)
+            .await?;
+        let Some(last) = last else {
+            return Ok(()); // past the last row
+        };
+        // A row of the JSON array is read as the record's fields in order.
+        let mut records: Vec<Record> = match table {
+            Table::Departments => from_json_rows(&rows, Record::Department)?,
+            Table::Jobs => from_json_rows(&rows, Record::Job)?,
+            Table::Employees => from_json_rows(&rows, Record::Employee)?,
+        };
+        // SQLite aggregates the ordered subquery's rows in order, but SQL
+        // does not promise it (an ORDER BY inside the aggregate would, at
+        // the cost of a sort): a sort makes sure, in one pass when sorted.
+        records.sort_by_key(Record::id);
+        if sender.send(records).await.is_err() {
+            return Ok(()); // the writer failed; its error is reported by the caller
+        }
+        after = last;
+    }
+}
+
+fn from_json_rows<T: serde::de::DeserializeOwned>(
+    rows: &str,
+    wrap: fn(T) -> Record,
+) -> anyhow::Result<Vec<Record>> {
+    let rows: Vec<T> = serde_json::from_str(rows)
+        .map_err(|err| anyhow::anyhow!("SQLite sent a page of rows that does not read: {err}"))?;
+    Ok(rows.into_iter().map(wrap).collect())
 }
 
 async fn send_chunks(
