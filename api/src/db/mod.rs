@@ -87,19 +87,13 @@ fn pool_options(engine: Engine, write_wait: Duration, max_connections: u32) -> A
         // so the default checkpoint (every 1000 WAL pages) ran after
         // nearly every commit; every 16384 pages (64 MiB of WAL) took
         // the 1 M-row REST ingest from 33 k to 43 k rows/s.
-        // temp_store = MEMORY keeps statement journals in memory: a batch
-        // inserts under a savepoint with one multi-row statement, so SQLite
-        // saves every page the batch touches, some 4 MiB, in a sub-journal
-        // that it spilled to a new temporary file past 64 KiB (1.25 M
-        // pwrite calls for 300 k rows, against 0.66 M without the spill):
-        // 51 k → 77 k rows/s at 300 k rows (docs/benchmarks.md).
         // A write waits for the file's lock at most `write_wait`.
         Engine::Sqlite => options.after_connect(move |conn, _| {
             Box::pin(async move {
                 let pragmas = format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA busy_timeout = {}; PRAGMA cache_size = -32768; \
-                     PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;",
+                     PRAGMA wal_autocheckpoint = 16384;",
                     write_wait.as_millis()
                 );
                 sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
