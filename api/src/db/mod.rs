@@ -45,6 +45,17 @@ pub enum Engine {
     MySql,
 }
 
+impl Engine {
+    /// The engine `conn` talks to.
+    pub fn of(conn: &sqlx::AnyConnection) -> Engine {
+        if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+            Engine::Sqlite
+        } else {
+            Engine::MySql
+        }
+    }
+}
+
 /// The connection pool, plus what the service needs to know about its engine.
 #[derive(Clone)]
 pub struct Db {
@@ -367,7 +378,7 @@ pub fn is_retryable(err: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = err else {
         return false;
     };
-    db.is_unique_violation()
+    is_unique_violation(err)
         || mysql_number(&**db) == Some(1213)
         || db.code().as_deref() == Some("517")
 }

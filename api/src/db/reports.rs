@@ -15,11 +15,8 @@
 //!   rows after. MariaDB runs the per-pair counts above with `ref` access on
 //!   two key parts only, reading every year of each pair.
 
+use super::Engine;
 use sqlx::AnyConnection;
-
-fn is_sqlite(conn: &AnyConnection) -> bool {
-    conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME
-}
 
 /// Hires of one (department, job) pair in one quarter of the year. The
 /// pair is its ids; the names are labels (two departments may share one).
@@ -59,7 +56,7 @@ pub async fn hires_by_quarter(
     year: i32,
 ) -> sqlx::Result<Vec<QuarterCount>> {
     let [start, q2, q3, q4, end] = bounds(year);
-    if !is_sqlite(conn) {
+    if Engine::of(conn) == Engine::MySql {
         return sqlx::query_as(
             "SELECT h.department_id, h.job_id, d.department_name AS department, \
                     j.job_name AS job, h.quarter, h.hired \
@@ -138,7 +135,7 @@ pub async fn hires_by_department(
     year: i32,
 ) -> sqlx::Result<Vec<DepartmentCount>> {
     let [start, _, _, _, end] = bounds(year);
-    let sql = if is_sqlite(conn) {
+    let sql = if Engine::of(conn) == Engine::Sqlite {
         // CROSS JOIN keeps SQLite's join order: jobs, then a seek per job.
         "SELECT d.department_id AS id, d.department_name AS department, \
                 (SELECT COUNT(*) FROM jobs j CROSS JOIN employees e \
