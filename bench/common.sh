@@ -48,3 +48,25 @@ stop_api() {
   kill -INT "$pid"
   wait "$pid" || true
 }
+# Makes database $2 on engine $1 hold the API's schema and the references in
+# directory $3, nothing else: the API starts, loads them, and stops. Sets url
+# (and peak, of that start).
+schema_only() {
+  fresh_db "$1" "$2"
+  start_api "$url" "$work/shared-schema" "$3"
+  stop_api
+}
+# SQLite's own baseline: Python's sqlite3 storing the clean rows $2 into the
+# file $1 in 1000-row transactions with the API's pragmas
+# (bench/sqlite_inserts.py). Prints "rows seconds".
+sqlite3_inserts() { python3 bench/sqlite_inserts.py "$1" "$2"; }
+# MariaDB's own bulk load of the clean rows $2 into database $1's employees;
+# prints its seconds.
+load_data() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  sql --local-infile=1 "$1" -e "LOAD DATA LOCAL INFILE '$2' INTO TABLE employees
+    FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\n'"
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}

@@ -23,20 +23,13 @@ now() { date +%s.%N; }
 # The baseline of engine $1 storing the clean rows $2 into a fresh database
 # holding the references (from the directory $3); prints its seconds.
 baseline() {
-  fresh_db "$1" bench_base
-  start_api "$url" "$work/shared-base" "$3"
-  stop_api
+  schema_only "$1" bench_base "$3"
   if [[ $1 == sqlite ]]; then
-    read -r _ secs < <(python3 bench/sqlite_inserts.py "$work/bench_base.db" "$2")
+    read -r _ secs < <(sqlite3_inserts "$work/bench_base.db" "$2")
     echo "$secs"
-    return
+  else
+    load_data bench_base "$2"
   fi
-  local t0 t1
-  t0=$(now)
-  sql --local-infile=1 bench_base -e "LOAD DATA LOCAL INFILE '$2' INTO TABLE employees
-    FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\n'"
-  t1=$(now)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
 echo "| engine | rows in file | seconds to ready | rows/s | peak RSS MiB | baseline | baseline s (clean rows) | baseline s / load s |"

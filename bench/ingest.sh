@@ -46,31 +46,26 @@ echo "|---|---|---|---|---|---|---|---|---|"
 # MariaDB's own tools, on the schema the API makes (the API creates it and
 # loads the references, then stops).
 for tool in load_data inserts; do
-  fresh_db mariadb bench_ingest
-  start_api "$url" "$work/shared-tool" "$refs"
-  stop_api
-  t0=$(now)
+  schema_only mariadb bench_ingest "$refs"
   if [[ $tool == load_data ]]; then
-    sql --local-infile=1 bench_ingest -e "LOAD DATA LOCAL INFILE '$clean' INTO TABLE employees
-      FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\n'"
+    secs=$(load_data bench_ingest "$clean")
     name='LOAD DATA LOCAL INFILE'
   else
+    t0=$(now)
     sql bench_ingest <"$work/clean/inserts.sql"
+    secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
     name='multi-row INSERT (1000 rows), mariadb client'
   fi
-  t1=$(now)
   stored=$(sql -N -B bench_ingest -e "SELECT COUNT(*) FROM employees")
   [[ $stored == "$n" ]] || { echo "$name stored $stored rows, not $n" >&2; exit 1; }
-  awk -v n="$n" -v a="$t0" -v b="$t1" -v name="$name" \
-    'BEGIN { printf "| %s | mariadb | 1 | %d | %.2f | %.0f | - | - | - |\n", name, n, b - a, n / (b - a) }'
+  awk -v n="$n" -v s="$secs" -v name="$name" \
+    'BEGIN { printf "| %s | mariadb | 1 | %d | %.2f | %.0f | - | - | - |\n", name, n, s, n / s }'
 done
 
 # SQLite's own baseline: Python's sqlite3 inserting the same rows in
 # 1000-row transactions, on the schema and with the pragmas the API uses.
-fresh_db sqlite bench_ingest
-start_api "$url" "$work/shared-tool" "$refs"
-stop_api
-read -r stored secs < <(python3 bench/sqlite_inserts.py "$work/bench_ingest.db" "$clean")
+schema_only sqlite bench_ingest "$refs"
+read -r stored secs < <(sqlite3_inserts "$work/bench_ingest.db" "$clean")
 [[ $stored == "$n" ]] || { echo "python sqlite3 stored $stored rows, not $n" >&2; exit 1; }
 awk -v n="$n" -v s="$secs" \
   'BEGIN { printf "| python sqlite3, executemany, 1000-row transactions | sqlite | 1 | %d | %.2f | %.0f | - | - | - |\n", n, s, n / s }'

@@ -38,17 +38,16 @@ cp "$work/data/departments.csv" "$work/data/jobs.csv" "$refs/"
 # shellcheck disable=SC2034 # start_api (bench/common.sh) runs $api
 one_run() {
   api=$1
-  [[ $1 != sqlite3 ]] || api=$api_a
-  fresh_db "$engine" bench_ab
-  rm -rf "$work/shared"
-  start_api "$url" "$work/shared" "$refs"
   if [[ $1 == sqlite3 ]]; then
-    # The API made the schema and loaded the references; it stops first.
-    stop_api
-    read -r stored secs < <(python3 bench/sqlite_inserts.py "$work/bench_ab.db" "$clean")
+    api=$api_a # makes the schema and loads the references, then stops
+    schema_only "$engine" bench_ab "$refs"
+    read -r stored secs < <(sqlite3_inserts "$work/bench_ab.db" "$clean")
     awk -v n="$stored" -v s="$secs" 'BEGIN { printf "%.0f\n", n / s }'
     return
   fi
+  fresh_db "$engine" bench_ab
+  rm -rf "$work/shared"
+  start_api "$url" "$work/shared" "$refs"
   read -r _ _ rate _ _ < <("$driver" send "http://127.0.0.1:$port" bench "$clean" "$2" csv)
   stop_api
   echo "$rate"
