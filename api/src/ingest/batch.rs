@@ -138,13 +138,13 @@ pub async fn check_and_insert(
             first_seen.insert(id, candidate.position);
             return true;
         };
-        let message = format!(
-            "{} {id} appears earlier in this batch (row {first})",
-            table.id_column()
-        );
         reject(
             candidate,
-            FieldError::new(RejectCode::DuplicateId, Some(table.id_column()), message),
+            duplicate(
+                table,
+                id,
+                &format!("appears earlier in this batch (row {first})"),
+            ),
         );
         false
     });
@@ -163,14 +163,8 @@ pub async fn check_and_insert(
                 already_stored += 1;
                 return false;
             }
-            let message = format!(
-                "{} {id} already exists in {table} with other values",
-                table.id_column()
-            );
-            reject(
-                candidate,
-                FieldError::new(RejectCode::DuplicateId, Some(table.id_column()), message),
-            );
+            let why = format!("already exists in {table} with other values");
+            reject(candidate, duplicate(table, id, &why));
             false
         });
     }
@@ -227,6 +221,16 @@ fn job_of(row: &Row) -> i32 {
         Row::Employee(e) => e.job_id.get(),
         _ => 0,
     }
+}
+
+/// `duplicate_id` on the table's id column: "<column> <id> <why>".
+fn duplicate(table: Table, id: i32, why: &str) -> FieldError {
+    let column = table.id_column();
+    FieldError::new(
+        RejectCode::DuplicateId,
+        Some(column),
+        format!("{column} {id} {why}"),
+    )
 }
 
 fn unknown(code: RejectCode, field: &'static str, what: &str, id: i32) -> FieldError {
