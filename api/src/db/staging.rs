@@ -15,13 +15,10 @@ pub fn staging_name(table: Table) -> String {
 /// which is several times faster than maintaining them row by row.
 fn secondary_indexes(table: Table) -> &'static [(&'static str, &'static str)] {
     match table {
-        Table::Employees => &[
-            (
-                "employees_hiring_cover",
-                "(hiring_date, department_id, job_id)",
-            ),
-            ("employees_department_job", "(department_id, job_id)"),
-        ],
+        Table::Employees => &[(
+            "employees_pair_date",
+            "(department_id, job_id, hiring_date)",
+        )],
         Table::Departments | Table::Jobs => &[],
     }
 }

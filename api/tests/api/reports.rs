@@ -198,6 +198,49 @@ engine_tests! {
         assert_eq!(above, [(1, 2), (2, 2)], "{req2}");
     }
 
+    // More jobs and departments than one MySQL count names (1000 jobs;
+    // 20,000 pairs): every corner of the catalogue is still counted.
+    async fn a_catalogue_larger_than_one_count_is_counted_whole(engine) {
+        let app = spawn_app(engine).await;
+        let departments: String = (1..=25).map(|id| format!("{id},d{id:02}\n")).collect();
+        app.post_csv("departments", &departments).await;
+        for ids in [1..=1000, 1001..=1005] {
+            let jobs: String = ids.map(|id| format!("{id},j{id:04}\n")).collect();
+            app.post_csv("jobs", &jobs).await;
+        }
+        let rows = json!([
+            employee(1, "a", "2021-01-05T10:00:00Z", 1, 1),
+            employee(2, "b", "2021-05-05T10:00:00Z", 20, 1000),
+            employee(3, "c", "2021-08-05T10:00:00Z", 21, 1001),
+            employee(4, "d", "2021-11-05T10:00:00Z", 25, 1005),
+            employee(5, "e", "2021-12-31T23:59:59Z", 25, 1005),
+            employee(6, "f", "2021-02-05T10:00:00Z", 21, 1),
+            employee(7, "g", "2022-01-01T00:00:00Z", 25, 1005),
+        ]);
+        let (_, body) = app.post_json("employees", &rows).await;
+        assert_eq!(body["inserted"], 7, "{body}");
+
+        let (status, req1) = app.get("/api/v1/reports/hires-by-quarter?year=2021").await;
+
+        assert_eq!(status, 200, "{req1}");
+        assert_eq!(req1["rows"], json!([
+            {"department": "d01", "job": "j0001", "q1": 1, "q2": 0, "q3": 0, "q4": 0},
+            {"department": "d20", "job": "j1000", "q1": 0, "q2": 1, "q3": 0, "q4": 0},
+            {"department": "d21", "job": "j0001", "q1": 1, "q2": 0, "q3": 0, "q4": 0},
+            {"department": "d21", "job": "j1001", "q1": 0, "q2": 0, "q3": 1, "q4": 0},
+            {"department": "d25", "job": "j1005", "q1": 0, "q2": 0, "q3": 0, "q4": 2},
+        ]));
+        let (status, req2) = app.get("/api/v1/reports/departments-above-mean?year=2021").await;
+        assert_eq!(status, 200, "{req2}");
+        // 6 hires over 25 departments.
+        assert_eq!(req2, json!({"year": 2021, "mean": 0.24, "rows": [
+            {"id": 21, "department": "d21", "hired": 2},
+            {"id": 25, "department": "d25", "hired": 2},
+            {"id": 1, "department": "d01", "hired": 1},
+            {"id": 20, "department": "d20", "hired": 1},
+        ]}));
+    }
+
     // Names a spreadsheet would run as formulas are defused in the CSV the
     // API answers and in the file it saves; JSON keeps them as they are.
     async fn report_csv_defuses_formulas_and_json_keeps_names(engine) {
