@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Where the two cores go while rows are stored on MariaDB: the CPU seconds
+# of the MariaDB server, of the API and of the load driver (or the `mariadb`
+# client), against the wall-clock seconds, for LOAD DATA, the client's
+# 1000-row INSERTs, REST ingest at 1 and 4 connections and the historical
+# load, on the same clean rows.
+#
+#   bench/cpu_share.sh [ROWS]      default: 1000000
+#
+# Prints a Markdown table. "busy cores" is the three processes' CPU seconds
+# over the wall-clock seconds: 2.0 means both cores were working for the
+# whole run.
+set -euo pipefail
+rows=${1:-1000000}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh" "$rows"
+cargo build --quiet --release -p api --example ingest_load
+driver=$CARGO_TARGET_DIR/release/examples/ingest_load
+
+"$gen" "$work/data" "$rows" 2>/dev/null
+"$driver" prepare "$work/data" "$work/clean" 2>/dev/null
+clean=$work/clean/clean.csv
+n=$(wc -l <"$clean")
+refs=$work/refs
+mkdir -p "$refs" "$work/none" "$work/full"
+cp "$work/data/departments.csv" "$work/data/jobs.csv" "$refs/"
+cp "$refs"/*.csv "$work/full/"
+cp "$clean" "$work/full/employees.csv"
+
+mariadbd=$(pgrep -x mariadbd | head -n 1)
+ticks=$(getconf CLK_TCK)
+# CPU seconds (user + system) the running process $1 has used so far.
+cpu() { awk -v t="$ticks" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"; }
+# Runs a command; sets wall (its seconds), own (its CPU seconds, children
+# included) and server (the MariaDB server's CPU seconds meanwhile).
+measure() {
+  local s0 times user sys
+  s0=$(cpu "$mariadbd")
+  times=$({ TIMEFORMAT='%R %U %S'; time "$@" >/dev/null; } 2>&1)
+  read -r wall user sys <<<"$times"
+  own=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  server=$(awk -v a="$s0" -v b="$(cpu "$mariadbd")" 'BEGIN { printf "%.2f", b - a }')
+}
+row() { # contender, connections, API CPU s, client CPU s
+  awk -v name="$1" -v c="$2" -v w="$wall" -v s="$server" -v a="$3" -v d="$4" -v n="$n" 'BEGIN {
+    printf "| %s | %s | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", name, c, w, n / w, s, a, d, (s + a + d) / w }'
+}
+
+echo "Rows: $n clean employee rows of $rows generated."
+echo
+echo "| contender | connections | seconds | rows/s | server CPU s | API CPU s | client CPU s | busy cores |"
+echo "|---|---|---|---|---|---|---|---|"
+
+schema_only mariadb bench_cpu "$refs"
+measure load_data bench_cpu "$clean"
+row 'LOAD DATA LOCAL INFILE' 1 0 "$own"
+
+schema_only mariadb bench_cpu "$refs"
+measure sql bench_cpu <"$work/clean/inserts.sql"
+row 'multi-row INSERT (1000 rows), mariadb client' 1 0 "$own"
+
+for connections in 1 4; do
+  fresh_db mariadb bench_cpu
+  rm -rf "$work/shared"
+  start_api "$url" "$work/shared" "$refs"
+  a0=$(cpu "$pid")
+  measure "$driver" send "http://127.0.0.1:$port" bench "$clean" "$connections" csv
+  api_cpu=$(awk -v a="$a0" -v b="$(cpu "$pid")" 'BEGIN { printf "%.2f", b - a }')
+  stop_api
+  row "this API, REST (csv)" "$connections" "$api_cpu" "$own"
+done
+
+# The historical load of the same rows, from start until ready: the API's
+# CPU is its whole start, migrations included.
+fresh_db mariadb bench_cpu
+load() { start_api "$url" "$work/shared-load" "$work/full"; }
+s0=$(cpu "$mariadbd")
+t0=$(date +%s.%N)
+load
+wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+server=$(awk -v a="$s0" -v b="$(cpu "$mariadbd")" 'BEGIN { printf "%.2f", b - a }')
+api_cpu=$(cpu "$pid")
+stop_api
+row "this API, historical load" 1 "$api_cpu" 0
