@@ -32,7 +32,7 @@ pub async fn ingest_batch(
     source: Source<'_>,
     candidates: &[Candidate],
 ) -> anyhow::Result<BatchOutcome> {
-    commit_batch(db, table, source, candidates, None).await
+    commit_batch(db, table, source, candidates, None, async { Ok(()) }).await
 }
 
 /// A historical file's place, committed with each of its batches so that a
@@ -47,24 +47,30 @@ pub(crate) struct FileProgress<'a> {
 /// got in first. The batch's rejects are recorded in the same transaction
 /// (stored with the batch, exactly once, or not at all), and so is a file's
 /// progress.
+///
+/// The rows are inserted first; the transaction then waits for `turn`
+/// before it records and commits, so that a load can insert one chunk
+/// beside the one before and still commit them in file order. An error
+/// from `turn` undoes the batch.
 pub(crate) async fn commit_batch(
     db: &Db,
     table: Table,
     source: Source<'_>,
     candidates: &[Candidate],
     progress: Option<FileProgress<'_>>,
+    turn: impl Future<Output = anyhow::Result<()>>,
 ) -> anyhow::Result<BatchOutcome> {
     const ATTEMPTS: u32 = 5;
     let _writer = db.write_guard().await?;
     let mut attempt = 1;
     let mut stored_ids = StoredIds::AssumeNew;
-    loop {
+    let (mut tx, outcome) = loop {
         let mut tx = db
             .begin_write()
             .await
             .context("cannot begin a transaction")?;
-        let outcome = match check_and_insert(&mut tx, table, candidates, stored_ids).await {
-            Ok(outcome) => outcome,
+        match check_and_insert(&mut tx, table, candidates, stored_ids).await {
+            Ok(outcome) => break (tx, outcome),
             // Some ids are stored already: start again, looking them up.
             // The whole transaction is undone rather than the refused
             // statement alone, so that SQLite needs no statement journal
@@ -72,33 +78,31 @@ pub(crate) async fn commit_batch(
             Err(err) if db::is_unique_violation(&err) && stored_ids == StoredIds::AssumeNew => {
                 tx.rollback().await.context("cannot roll the batch back")?;
                 stored_ids = StoredIds::LookUp;
-                continue;
             }
             Err(err) if db::is_retryable(&err) && attempt < ATTEMPTS => {
                 tracing::debug!(error = %err, attempt, "batch raced another writer; retrying");
                 drop(tx);
                 tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
                 attempt += 1;
-                continue;
             }
             Err(err) => return Err(anyhow::Error::new(err).context("cannot store the batch")),
-        };
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let rejects: Vec<NewReject<'_>> =
-            outcome.rejections.iter().map(Rejection::to_new).collect();
-        db::record_rejects(&mut tx, table, source, &rejects, &now)
-            .await
-            .context("cannot record the batch's rejects")?;
-        if let Some(file) = &progress {
-            let counts = db::Progress {
-                rows_read: file.rows_read,
-                inserted: outcome.inserted as i64,
-                already_stored: outcome.already_stored as i64,
-                rejected: outcome.rejections.len() as i64,
-            };
-            db::record_progress(&mut tx, table, file.sha256, counts).await?;
         }
-        tx.commit().await.context("cannot commit the batch")?;
-        return Ok(outcome);
+    };
+    turn.await?;
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let rejects: Vec<NewReject<'_>> = outcome.rejections.iter().map(Rejection::to_new).collect();
+    db::record_rejects(&mut tx, table, source, &rejects, &now)
+        .await
+        .context("cannot record the batch's rejects")?;
+    if let Some(file) = &progress {
+        let counts = db::Progress {
+            rows_read: file.rows_read,
+            inserted: outcome.inserted as i64,
+            already_stored: outcome.already_stored as i64,
+            rejected: outcome.rejections.len() as i64,
+        };
+        db::record_progress(&mut tx, table, file.sha256, counts).await?;
     }
+    tx.commit().await.context("cannot commit the batch")?;
+    Ok(outcome)
 }

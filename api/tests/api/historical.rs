@@ -110,6 +110,51 @@ engine_tests! {
         assert_eq!(counts, [(1, 1, 0, 0), (2, 1, 1, 0)]);
     }
 
+    // Chunks of 1000 rows: an id at the end of the first chunk and again at
+    // the start of the second (the earlier one wins), and in the third
+    // chunk an id stored by an earlier version of the file with other
+    // values. On MySQL a chunk may be inserted beside the one before.
+    async fn ids_repeated_across_chunks_keep_their_first_occurrence(engine) {
+        let employee = |id: i32, name: &str| format!("{id},{name},2021-01-01T00:00:00Z,1,1\n");
+        let mut app = spawn_app_with_data(engine, |dir| {
+            write(dir, "departments.csv", "1,Sales\n");
+            write(dir, "jobs.csv", "1,Dev\n");
+            write(dir, "employees.csv", &(employee(2500, "old") + &employee(2600, "same")));
+        })
+        .await;
+        let mut file: String = (1..=1000).map(|id| employee(id, "first")).collect();
+        file += &employee(1000, "second");
+        file.extend((1002..=3000).map(|id| employee(id, if id == 2600 { "same" } else { "new" })));
+        write(app.data_dir.path(), "employees.csv", &file);
+
+        app.restart().await;
+
+        let rows = app.all_rows("employees").await;
+        assert_eq!(rows.len(), 2999);
+        let name_of = |id: i32| {
+            rows.iter()
+                .find_map(|row| match row {
+                    api::wire::Record::Employee(e) if e.employee_id == id => Some(e.employee_name.clone()),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        assert_eq!((name_of(1000).as_str(), name_of(2500).as_str(), name_of(2999).as_str()), ("first", "old", "new"));
+        let rejects: Vec<(Option<i64>, Option<i64>, RejectCode)> =
+            app.rejects().await.iter().map(|r| (r.line, r.id, r.code)).collect();
+        assert_eq!(rejects, [(Some(1001), Some(1000), RejectCode::DuplicateId), (Some(2500), Some(2500), RejectCode::DuplicateId)]);
+        let pool = app.db.pool().await;
+        let counts: (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT rows_read, inserted, already_stored, rejected FROM historical_loads \
+             WHERE table_name = 'employees' AND rows_read = 3000",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        assert_eq!(counts, (3000, 2997, 1, 2));
+    }
+
     async fn the_challenge_dataset_loads_with_its_70_incomplete_rows_rejected(engine) {
         let app = spawn_app_with_data(engine, copy_challenge).await;
 
