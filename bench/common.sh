@@ -70,3 +70,16 @@ load_data() {
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
+# Builds the load driver, generates $1 employees in $work/data, and keeps
+# their rows that fit the dictionary (dates in UTC) in $clean and the
+# references alone in $refs. Sets driver, clean and refs.
+prepare_rows() {
+  cargo build --quiet --release -p api --example ingest_load
+  driver=$CARGO_TARGET_DIR/release/examples/ingest_load
+  "$gen" "$work/data" "$1" 2>/dev/null
+  "$driver" prepare "$work/data" "$work/clean" 2>/dev/null
+  clean=$work/clean/clean.csv
+  refs=$work/refs
+  mkdir -p "$refs"
+  cp "$work/data/departments.csv" "$work/data/jobs.csv" "$refs/"
+}

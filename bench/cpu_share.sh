@@ -14,16 +14,9 @@ set -euo pipefail
 rows=${1:-1000000}
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh" "$rows"
-cargo build --quiet --release -p api --example ingest_load
-driver=$CARGO_TARGET_DIR/release/examples/ingest_load
-
-"$gen" "$work/data" "$rows" 2>/dev/null
-"$driver" prepare "$work/data" "$work/clean" 2>/dev/null
-clean=$work/clean/clean.csv
+prepare_rows "$rows"
 n=$(wc -l <"$clean")
-refs=$work/refs
-mkdir -p "$refs" "$work/none" "$work/full"
-cp "$work/data/departments.csv" "$work/data/jobs.csv" "$refs/"
+mkdir -p "$work/full"
 cp "$refs"/*.csv "$work/full/"
 cp "$clean" "$work/full/employees.csv"
 

@@ -16,8 +16,6 @@ set -euo pipefail
 rows=${1:-1000000}
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh" "$rows"
-cargo build --quiet --release -p api --example ingest_load
-driver=$CARGO_TARGET_DIR/release/examples/ingest_load
 
 peer=bench/peer
 if ! "$peer/.venv/bin/python" -c 'import fastapi, uvicorn, pandas, sqlalchemy, pymysql' 2>/dev/null; then
@@ -25,13 +23,8 @@ if ! "$peer/.venv/bin/python" -c 'import fastapi, uvicorn, pandas, sqlalchemy, p
   "$peer/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$peer/requirements.txt"
 fi
 
-"$gen" "$work/data" "$rows" 2>/dev/null
-"$driver" prepare "$work/data" "$work/clean" 2>/dev/null
-clean=$work/clean/clean.csv
+prepare_rows "$rows"
 n=$(wc -l <"$clean")
-refs=$work/refs
-mkdir -p "$refs"
-cp "$work/data/departments.csv" "$work/data/jobs.csv" "$refs/"
 
 now() { date +%s.%N; }
 row() { # contender, engine, connections, rows seconds rows/s p50 p99, peak

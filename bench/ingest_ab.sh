@@ -24,14 +24,7 @@ rows=${3:-200000}
 rounds=${4:-3}
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh" "$rows"
-cargo build --quiet --release -p api --example ingest_load
-driver=$CARGO_TARGET_DIR/release/examples/ingest_load
-"$gen" "$work/data" "$rows" 2>/dev/null
-"$driver" prepare "$work/data" "$work/clean" 2>/dev/null
-clean=$work/clean/clean.csv
-refs=$work/refs
-mkdir -p "$refs"
-cp "$work/data/departments.csv" "$work/data/jobs.csv" "$refs/"
+prepare_rows "$rows"
 
 # One run of binary $1 (or of the sqlite3 baseline) at $2 connections;
 # prints its rows/s.
