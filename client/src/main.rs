@@ -6,7 +6,7 @@ mod output;
 mod table;
 mod wire;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use commands::reports::Report;
 use output::Format;
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use table::{Table, TableOrAll};
 /// Drive the hiring-data migration service: load CSVs, back tables up,
 /// restore them, and read the hiring reports.
 #[derive(Debug, Parser)]
-#[command(name = "client", version, about)]
+#[command(name = "client", version = env!("CLIENT_VERSION"), about)]
 struct Cli {
     /// Base URL of the API.
     #[arg(
@@ -109,6 +109,15 @@ enum Command {
     Tables,
     /// Check that the API is up and its database ready.
     Health,
+    /// Print a completion script for a shell.
+    #[command(after_help = "Examples:\n  \
+        client completions bash > ~/.local/share/bash-completion/completions/client\n  \
+        client completions zsh > ~/.zfunc/_client\n  \
+        client completions fish > ~/.config/fish/completions/client.fish")]
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  client man > client.1 && man ./client.1")]
+    Man,
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +147,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Neither needs the API.
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "client", &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            return Ok(());
+        }
+        _ => {}
+    }
     let token = match (&cli.token, &cli.token_file) {
         (Some(token), _) => Some(token.clone()),
         (None, Some(file)) => Some(
@@ -199,6 +221,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tables => commands::rows::tables(&api, cli.format.data()?).await?,
         Command::Health => commands::rows::health(&api, cli.format.data()?).await?,
+        Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
     Ok(())
 }
@@ -215,7 +238,6 @@ async fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn verify_cli() {

@@ -70,6 +70,52 @@ fn references(dir: &Path) {
 }
 
 #[test]
+fn version_names_the_package_and_the_commit_built() {
+    let output = client().arg("--version").output().unwrap();
+    assert!(output.status.success());
+    let version = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        version.starts_with(&format!("client {}", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    // Tests run from a git checkout.
+    assert!(version.contains("(commit "), "{version}");
+}
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = client().args(["completions", shell]).output().unwrap();
+        assert!(output.status.success(), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        for word in ["add-records", "restore", "req1", "format"] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let unknown = client().args(["completions", "cmd"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn the_man_page_describes_every_subcommand() {
+    let output = client().arg("man").output().unwrap();
+    assert!(output.status.success());
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(page.contains(".TH client 1"), "{page}");
+    for command in [
+        "add\\-records",
+        "backup",
+        "restore",
+        "req1",
+        "req2",
+        "rejects",
+        "completions",
+    ] {
+        assert!(page.contains(command), "the man page lacks {command}");
+    }
+}
+
+#[test]
 fn help_text_is_stable() {
     let output = client().arg("--help").output().unwrap();
     insta::assert_snapshot!("help", String::from_utf8(output.stdout).unwrap());
