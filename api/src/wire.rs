@@ -78,6 +78,15 @@ pub struct IngestResult {
     pub rejected: u64,
     /// One entry per rejected row, in batch order.
     pub errors: Vec<RowError>,
+    /// True for a dry run (`?dry_run=true`): the counts say what a real
+    /// ingest would have done; nothing was stored or recorded.
+    #[oai(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dry_run: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Why one row of the batch was not stored.

@@ -69,6 +69,11 @@ enum Command {
         /// Where to write the rejected rows.
         #[arg(long)]
         rejects: Option<PathBuf>,
+        /// Check every row as a real run would and write the rejects file,
+        /// storing nothing. Each batch is checked against what is stored,
+        /// not against the file's earlier batches.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Back a table (or all) up to a new Avro file on the server.
     Backup { target: TableOrAll },
@@ -180,6 +185,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             table,
             file,
             rejects,
+            dry_run,
         } => {
             let format = cli.format.data()?;
             let source = file
@@ -192,6 +198,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 source,
                 rejects,
                 quiet: cli.quiet,
+                dry_run,
             };
             let summary = commands::add_records::run(&api, options).await?;
             output::print(format, &summary)?;

@@ -22,6 +22,7 @@ pub use records::CsvRecord;
 use crate::db::{self, Db, NewReject};
 use crate::domain::Table;
 use anyhow::Context;
+use sqlx::{Any, Transaction};
 use std::time::Duration;
 
 /// Stores one REST batch in its own transaction; see [`commit_batch`].
@@ -33,6 +34,20 @@ pub async fn ingest_batch(
     candidates: &[Candidate],
 ) -> anyhow::Result<BatchOutcome> {
     commit_batch(db, table, source, candidates, None, async { Ok(()) }).await
+}
+
+/// What [`ingest_batch`] would do with a batch, found the same way (the
+/// rows are inserted), then undone: nothing is stored, no reject recorded.
+#[tracing::instrument(skip_all, fields(%table, rows = candidates.len()))]
+pub async fn dry_run_batch(
+    db: &Db,
+    table: Table,
+    candidates: &[Candidate],
+) -> anyhow::Result<BatchOutcome> {
+    let _writer = db.write_guard().await?;
+    let (tx, outcome) = insert_batch(db, table, candidates).await?;
+    tx.rollback().await.context("cannot undo the dry run")?;
+    Ok(outcome)
 }
 
 /// A historical file's place, committed with each of its batches so that a
@@ -60,34 +75,8 @@ pub(crate) async fn commit_batch(
     progress: Option<FileProgress<'_>>,
     turn: impl Future<Output = anyhow::Result<()>>,
 ) -> anyhow::Result<BatchOutcome> {
-    const ATTEMPTS: u32 = 5;
     let _writer = db.write_guard().await?;
-    let mut attempt = 1;
-    let mut stored_ids = StoredIds::AssumeNew;
-    let (mut tx, outcome) = loop {
-        let mut tx = db
-            .begin_write()
-            .await
-            .context("cannot begin a transaction")?;
-        match check_and_insert(&mut tx, table, candidates, stored_ids).await {
-            Ok(outcome) => break (tx, outcome),
-            // Some ids are stored already: start again, looking them up.
-            // The whole transaction is undone rather than the refused
-            // statement alone, so that SQLite needs no statement journal
-            // (see `db::insert_rows`).
-            Err(err) if db::is_unique_violation(&err) && stored_ids == StoredIds::AssumeNew => {
-                tx.rollback().await.context("cannot roll the batch back")?;
-                stored_ids = StoredIds::LookUp;
-            }
-            Err(err) if db::is_retryable(&err) && attempt < ATTEMPTS => {
-                tracing::debug!(error = %err, attempt, "batch raced another writer; retrying");
-                drop(tx);
-                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
-                attempt += 1;
-            }
-            Err(err) => return Err(anyhow::Error::new(err).context("cannot store the batch")),
-        }
-    };
+    let (mut tx, outcome) = insert_batch(db, table, candidates).await?;
     turn.await?;
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let rejects: Vec<NewReject<'_>> = outcome.rejections.iter().map(Rejection::to_new).collect();
@@ -105,4 +94,41 @@ pub(crate) async fn commit_batch(
     }
     tx.commit().await.context("cannot commit the batch")?;
     Ok(outcome)
+}
+
+/// Begins a write transaction and checks and inserts the batch in it,
+/// retrying when a concurrent writer got in first; the caller commits or
+/// rolls back. The caller holds a write turn.
+async fn insert_batch(
+    db: &Db,
+    table: Table,
+    candidates: &[Candidate],
+) -> anyhow::Result<(Transaction<'static, Any>, BatchOutcome)> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 1;
+    let mut stored_ids = StoredIds::AssumeNew;
+    loop {
+        let mut tx = db
+            .begin_write()
+            .await
+            .context("cannot begin a transaction")?;
+        match check_and_insert(&mut tx, table, candidates, stored_ids).await {
+            Ok(outcome) => return Ok((tx, outcome)),
+            // Some ids are stored already: start again, looking them up.
+            // The whole transaction is undone rather than the refused
+            // statement alone, so that SQLite needs no statement journal
+            // (see `db::insert_rows`).
+            Err(err) if db::is_unique_violation(&err) && stored_ids == StoredIds::AssumeNew => {
+                tx.rollback().await.context("cannot roll the batch back")?;
+                stored_ids = StoredIds::LookUp;
+            }
+            Err(err) if db::is_retryable(&err) && attempt < ATTEMPTS => {
+                tracing::debug!(error = %err, attempt, "batch raced another writer; retrying");
+                drop(tx);
+                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(err) => return Err(anyhow::Error::new(err).context("cannot store the batch")),
+        }
+    }
 }

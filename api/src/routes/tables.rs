@@ -52,6 +52,11 @@ impl TablesApi {
     /// same values counts as `already_stored` (a batch sent twice stores
     /// nothing twice and reports nothing wrong); with other values it is
     /// rejected as `duplicate_id`.
+    ///
+    /// With `dry_run=true` the batch is checked exactly the same way
+    /// (dictionary, references, stored ids, ids repeated in the batch) and
+    /// the same report comes back, marked `"dry_run": true`, but nothing is
+    /// stored and no reject is recorded.
     #[oai(
         path = "/api/v1/tables/:table/rows",
         method = "post",
@@ -64,6 +69,10 @@ impl TablesApi {
         /// One of `departments`, `jobs`, `employees`.
         table: Path<TableParam>,
         body: RowsBody,
+        /// Check the batch and answer what an ingest would do, storing
+        /// nothing.
+        #[oai(default)]
+        dry_run: Query<bool>,
         request: &Request,
     ) -> Result<Json<IngestResult>, ApiError> {
         let table = table.0.table()?;
@@ -78,21 +87,28 @@ impl TablesApi {
         let source = Source::Request {
             request_id: &request_id,
         };
-        let stored = ingest::ingest_batch(&self.state.db, table, source, &candidates).await?;
-        self.state.metrics.rows(
-            table,
-            RowSource::api,
-            stored.inserted,
-            stored.already_stored,
-            stored.rejections.len() as u64,
-        );
+        let dry_run = dry_run.0;
+        let stored = if dry_run {
+            ingest::dry_run_batch(&self.state.db, table, &candidates).await?
+        } else {
+            let stored = ingest::ingest_batch(&self.state.db, table, source, &candidates).await?;
+            self.state.metrics.rows(
+                table,
+                RowSource::api,
+                stored.inserted,
+                stored.already_stored,
+                stored.rejections.len() as u64,
+            );
+            stored
+        };
         tracing::info!(
             %table,
+            dry_run,
             received = candidates.len(),
             inserted = stored.inserted,
             already_stored = stored.already_stored,
             rejected = stored.rejections.len(),
-            "batch stored"
+            "batch checked"
         );
         Ok(Json(IngestResult {
             table: table.name().to_owned(),
@@ -111,6 +127,7 @@ impl TablesApi {
                     message: r.message,
                 })
                 .collect(),
+            dry_run,
         }))
     }
 

@@ -2,7 +2,7 @@ use api::domain::RejectCode;
 use api::wire::{JobRecord, Record, RejectSource};
 use serde_json::{Value, json};
 use test_support::engine_tests;
-use test_support::{TOKEN, employee, spawn_app};
+use test_support::{TOKEN, TestApp, employee, spawn_app};
 
 fn codes(body: &Value) -> Vec<(u64, String)> {
     body["errors"]
@@ -18,7 +18,55 @@ fn codes(body: &Value) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// `POST /api/v1/tables/employees/rows?dry_run=true`.
+async fn dry_run(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let path = "/api/v1/tables/employees/rows?dry_run=true";
+    app.post_with(path, &[("content-type", content_type)], body)
+        .await
+}
+
 engine_tests! {
+    // A dry run checks a batch exactly as an ingest does and answers the
+    // same report, marked as a dry run; nothing is stored or recorded.
+    async fn a_dry_run_reports_what_an_ingest_would_do_and_stores_nothing(engine) {
+        let app = spawn_app(engine).await;
+        app.seed_references().await;
+        let stored = json!([employee(1, "Ana", "2021-01-05T10:00:00Z", 1, 1)]);
+        assert_eq!(app.post_json("employees", &stored).await.1["inserted"], 1);
+        let batch = json!([
+            employee(2, "Bo", "2021-02-05T10:00:00Z", 1, 1),
+            employee(1, "Ana", "2021-01-05T10:00:00Z", 1, 1),
+            employee(3, "Cy", "2021-02-05T10:00:00Z", 99, 1),
+            employee(2, "Bo again", "2021-02-05T10:00:00Z", 1, 1),
+            employee(1, "Ana, changed", "2021-01-05T10:00:00Z", 1, 1),
+            employee(4, "Di", "yesterday", 1, 1),
+        ]);
+        let (status, report) = dry_run(&app, "application/json", batch.to_string().into_bytes()).await;
+
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["dry_run"], true, "{report}");
+        assert_eq!((report["received"].as_u64(), report["inserted"].as_u64(), report["already_stored"].as_u64(), report["rejected"].as_u64()),
+                   (Some(6), Some(1), Some(1), Some(4)));
+        let expected = [(2, "unknown_department"), (3, "duplicate_id"), (4, "duplicate_id"), (5, "invalid_datetime")];
+        let expected: Vec<(u64, String)> = expected.iter().map(|(row, code)| (*row, (*code).to_owned())).collect();
+        assert_eq!(codes(&report), expected, "{report}");
+        assert_eq!(app.counts().await.2, 1, "a dry run stored rows");
+        assert!(app.rejects().await.is_empty(), "a dry run recorded rejects");
+        let (_, csv_report) = dry_run(&app, "text/csv", b"2,Bo,2021-02-05T10:00:00Z,1,1\n3,Cy,2021-02-05T10:00:00Z,99,1\n".to_vec()).await;
+        assert_eq!((csv_report["inserted"].as_u64(), csv_report["rejected"].as_u64(), csv_report["dry_run"].as_bool()), (Some(1), Some(1), Some(true)));
+        assert_eq!(app.counts().await.2, 1);
+
+        // The same batch for real: the same report, without the mark.
+        let (_, real) = app.post_json("employees", &batch).await;
+        let mut unmarked = report.clone();
+        unmarked.as_object_mut().unwrap().remove("dry_run");
+        assert_eq!(real, unmarked);
+        assert_eq!(app.counts().await.2, 2);
+        assert_eq!(app.rejects().await.len(), 4);
+        let (status, refused) = app.post_with("/api/v1/tables/employees/rows?dry_run=maybe", &[("content-type", "application/json")], batch.to_string()).await;
+        assert_eq!(status, 400, "{refused}");
+    }
+
     async fn a_json_batch_of_valid_rows_is_stored_and_read_back(engine) {
         let app = spawn_app(engine).await;
         app.seed_references().await;

@@ -27,12 +27,20 @@ pub struct Summary {
     pub rejected: u64,
     /// Where the rejected rows were written; none when there were none.
     pub rejects_file: Option<PathBuf>,
+    /// The file was only checked (`--dry-run`): `inserted` is what would
+    /// have been stored, and nothing was.
+    pub dry_run: bool,
 }
 
 impl Printable for Summary {
     fn human(&self) -> String {
+        let (what, inserted) = if self.dry_run {
+            ("dry run, nothing stored: ", "would be inserted")
+        } else {
+            ("", "inserted")
+        };
         let mut text = format!(
-            "{}: {} rows read, {} inserted, {} already stored, {} rejected",
+            "{}: {what}{} rows read, {} {inserted}, {} already stored, {} rejected",
             self.table, self.read, self.inserted, self.already_stored, self.rejected
         );
         if let Some(file) = &self.rejects_file {
@@ -49,6 +57,7 @@ impl Printable for Summary {
             "already_stored",
             "rejected",
             "rejects_file",
+            "dry_run",
         ];
         let row = vec![
             self.table.to_string(),
@@ -60,6 +69,7 @@ impl Printable for Summary {
                 .as_ref()
                 .map(|file| file.display().to_string())
                 .unwrap_or_default(),
+            self.dry_run.to_string(),
         ];
         (header, vec![row])
     }
@@ -72,6 +82,8 @@ pub struct Options {
     /// Where rejected rows go; next to the source by default.
     pub rejects: Option<PathBuf>,
     pub quiet: bool,
+    /// Check every batch as an ingest would, storing nothing.
+    pub dry_run: bool,
 }
 
 /// One row of the batch being built: its line in the source and its text.
@@ -115,6 +127,7 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         already_stored: 0,
         rejected: 0,
         rejects_file: None,
+        dry_run: options.dry_run,
     };
     let mut rejects: Option<BufWriter<File>> = None;
     let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
@@ -148,7 +161,7 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         }
         if batch.len() == BATCH || (!more && !batch.is_empty()) {
             number += 1;
-            let result = send(api, options.table, &batch, &progress).await?;
+            let result = send(api, &options, &batch, &progress).await?;
             summary.inserted += result.inserted;
             summary.already_stored += result.already_stored;
             summary.rejected += result.rejected;
@@ -211,11 +224,16 @@ fn open_rejects<'a>(
 /// The answer must account for every row sent, once.
 async fn send(
     api: &Api,
-    table: Table,
+    options: &Options,
     batch: &[Pending],
     progress: &ProgressBar,
 ) -> anyhow::Result<IngestResult> {
-    let path = format!("/api/v1/tables/{table}/rows");
+    let table = options.table;
+    let path = if options.dry_run {
+        format!("/api/v1/tables/{table}/rows?dry_run=true")
+    } else {
+        format!("/api/v1/tables/{table}/rows")
+    };
     let result = post_batch(api, &path, batch, progress).await?;
     let sent = batch.len() as u64;
     let adds_up = result.received == sent

@@ -48,7 +48,7 @@ fn every_command_that_prints_data_prints_json_and_csv_too() {
     let added = json(&["add-records", "jobs", "-", "--format", "json", "--quiet"]);
     assert_eq!(
         added,
-        serde_json::json!({"table": "jobs", "read": 1, "inserted": 1, "already_stored": 0, "rejected": 0, "rejects_file": null})
+        serde_json::json!({"table": "jobs", "read": 1, "inserted": 1, "already_stored": 0, "rejected": 0, "rejects_file": null, "dry_run": false})
     );
     assert_eq!(
         stdout(&["get", "jobs", "3", "--format", "csv"]),

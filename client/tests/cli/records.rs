@@ -14,6 +14,64 @@ fn add_records_sends_2500_rows_in_three_batches_and_writes_the_rejects_on_mariad
     sends_2500_rows(Engine::MariaDb);
 }
 
+#[test]
+fn add_records_dry_run_checks_a_file_and_stores_nothing() {
+    dry_run(Engine::Sqlite);
+}
+
+#[test]
+fn add_records_dry_run_checks_a_file_and_stores_nothing_on_mariadb() {
+    dry_run(Engine::MariaDb);
+}
+
+fn dry_run(engine: Engine) {
+    let server = Cli::start(engine, references);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("employees.csv");
+    let csv: String = (1..=1500)
+        .map(|i| match i {
+            7 => format!("{i},Nowhere,2021-01-01T00:00:00Z,9,1\n"),
+            1200 => format!("{i},,2021-01-01T00:00:00Z,1,1\n"),
+            _ => format!("{i},Person {i},2021-01-01T00:00:00Z,1,1\n"),
+        })
+        .collect();
+    std::fs::write(&file, csv).unwrap();
+
+    server
+        .client()
+        .args(["add-records", "employees", "--dry-run"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "employees: dry run, nothing stored: 1500 rows read, 1498 would be inserted, 0 already stored, 2 rejected",
+        ));
+
+    let rejects = std::fs::read_to_string(dir.path().join("employees.csv.rejects.jsonl")).unwrap();
+    let codes: Vec<(i64, String)> = rejects
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|r| {
+            (
+                r["line"].as_i64().unwrap(),
+                r["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (7, "unknown_department".to_owned()),
+            (1200, "missing_field".to_owned())
+        ]
+    );
+    assert_eq!(server.api_json("/api/v1/tables")["tables"][2]["rows"], 0);
+    assert_eq!(
+        server.api_json("/api/v1/rejects")["rejects"],
+        serde_json::json!([])
+    );
+}
+
 fn sends_2500_rows(engine: Engine) {
     let server = Cli::start(engine, references);
     let dir = tempfile::tempdir().unwrap();
