@@ -31,6 +31,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let host = config.api_addr.ip();
     let app = Application::build(config).await?;
     let port = app.port();
-    tracing::info!("listening on http://{host}:{port}; Swagger UI at http://{host}:{port}/docs");
+    tracing::info!(
+        "listening on http://{host}:{port}; open it in a browser for an overview, or Swagger UI at http://{host}:{port}/docs"
+    );
     app.run_until_stopped().await
 }

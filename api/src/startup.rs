@@ -52,6 +52,7 @@ impl Application {
             backup_keep: config.backup_keep,
             backup_codec: config.backup_codec,
             metrics: Arc::new(Metrics::default()),
+            reads_need_token: config.reads_need_token,
         });
         let listener = tokio::net::TcpListener::bind(config.api_addr)
             .await

@@ -97,3 +97,28 @@ pub async fn finish_load(
         .await?;
     Ok(())
 }
+
+/// One historical file's load, for people to read.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoadOverview {
+    pub table_name: String,
+    pub file_name: String,
+    pub rows_read: i64,
+    pub inserted: i64,
+    pub already_stored: i64,
+    pub rejected: i64,
+    pub started_at: String,
+    pub completed_at: Option<String>,
+}
+
+/// The newest `limit` historical loads, newest first.
+pub async fn latest_loads(conn: &mut AnyConnection, limit: u32) -> sqlx::Result<Vec<LoadOverview>> {
+    sqlx::query_as(
+        "SELECT table_name, file_name, rows_read, inserted, already_stored, rejected, \
+                started_at, completed_at \
+         FROM historical_loads ORDER BY started_at DESC, table_name LIMIT ?",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await
+}

@@ -12,8 +12,11 @@ mod rows;
 mod staging;
 
 pub use coordination::{GateHold, NamedLock, lock_key};
-pub use loads::{LoadRecord, Progress, finish_load, load_record, record_progress, start_load};
-pub use rejects::{NewReject, Source, page_rejects, record_rejects};
+pub use loads::{
+    LoadOverview, LoadRecord, Progress, finish_load, latest_loads, load_record, record_progress,
+    start_load,
+};
+pub use rejects::{NewReject, Source, latest_rejects, page_rejects, record_rejects};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
 pub use rows::{
     count_rows, existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows,

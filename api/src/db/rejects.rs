@@ -124,6 +124,23 @@ impl StoredReject {
     }
 }
 
+/// The newest `limit` rejects, newest first.
+pub async fn latest_rejects(
+    conn: &mut AnyConnection,
+    limit: u32,
+) -> sqlx::Result<Vec<RejectRecord>> {
+    let rows: Vec<StoredReject> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REJECT_COLUMNS} FROM rejects ORDER BY reject_id DESC LIMIT ?"
+    )))
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(StoredReject::into_record).collect()
+}
+
+const REJECT_COLUMNS: &str = "reject_id, table_name, source, request_id, file_name, file_sha256, \
+     line, batch_row, row_id, field, code, message, raw, created_at";
+
 /// Up to `limit` rejects after `after_id`, oldest first, of `table` and
 /// `source` when given.
 pub async fn page_rejects(
@@ -133,10 +150,9 @@ pub async fn page_rejects(
     after_id: i64,
     limit: u32,
 ) -> sqlx::Result<Vec<RejectRecord>> {
-    let mut query = QueryBuilder::<Any>::new(
-        "SELECT reject_id, table_name, source, request_id, file_name, file_sha256, line, \
-         batch_row, row_id, field, code, message, raw, created_at FROM rejects WHERE reject_id > ",
-    );
+    let mut query = QueryBuilder::<Any>::new(format!(
+        "SELECT {REJECT_COLUMNS} FROM rejects WHERE reject_id > "
+    ));
     query.push_bind(after_id);
     if let Some(table) = table {
         query.push(" AND table_name = ").push_bind(table.name());

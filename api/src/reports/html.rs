@@ -166,7 +166,8 @@ fn guard_script(chart: &str) -> String {
     )
 }
 
-fn escape(text: &str) -> String {
+/// `text` safe inside HTML text and quoted attributes.
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

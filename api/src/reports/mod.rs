@@ -11,6 +11,7 @@
 mod html;
 mod shape;
 
+pub(crate) use html::escape;
 use html::{departments_above_mean_html, hires_by_quarter_html};
 pub use shape::{DepartmentHires, DepartmentsAboveMean, HiresByQuarter, QuarterHires};
 use shape::{above_the_mean, pivot_by_quarter, to_csv};

@@ -2,6 +2,7 @@
 
 mod backups;
 mod health;
+mod home;
 pub(crate) mod payload;
 mod rejects;
 mod reports;
@@ -9,6 +10,7 @@ mod tables;
 
 pub use backups::BackupsApi;
 pub use health::HealthApi;
+pub use home::HomeApi;
 pub use rejects::RejectsApi;
 pub use reports::ReportsApi;
 pub use tables::TablesApi;
@@ -50,9 +52,18 @@ pub struct AppState {
     /// `BACKUP_CODEC`: how new backups are compressed.
     pub backup_codec: BackupCodec,
     pub metrics: Arc<Metrics>,
+    /// `READS_NEED_TOKEN`: the home page shows nothing without the token.
+    pub reads_need_token: bool,
 }
 
-pub type Apis = (TablesApi, BackupsApi, ReportsApi, RejectsApi, HealthApi);
+pub type Apis = (
+    TablesApi,
+    BackupsApi,
+    ReportsApi,
+    RejectsApi,
+    HealthApi,
+    HomeApi,
+);
 
 /// The OpenAPI service: every operation, documented.
 pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
@@ -70,7 +81,10 @@ pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
             RejectsApi {
                 state: Arc::clone(&state),
             },
-            HealthApi { state },
+            HealthApi {
+                state: Arc::clone(&state),
+            },
+            HomeApi { state },
         ),
         "Hiring data migration service",
         env!("CARGO_PKG_VERSION"),

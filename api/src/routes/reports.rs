@@ -161,7 +161,7 @@ impl ReportsApi {
     }
 }
 
-fn default_year() -> i32 {
+pub(super) fn default_year() -> i32 {
     2021
 }
 

@@ -7,6 +7,7 @@ mod bad_bodies;
 mod edge;
 mod hardening;
 mod historical;
+mod home;
 mod ingest;
 mod metrics;
 mod outage;

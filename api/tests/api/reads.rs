@@ -130,6 +130,7 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
             "create_backup",
             "get_row",
             "health",
+            "home",
             "insert_rows",
             "list_backups",
             "list_rejects",

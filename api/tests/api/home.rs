@@ -1,0 +1,138 @@
+//! `GET /`, the page for people.
+
+use std::path::Path;
+use test_support::engine_tests;
+use test_support::{Engine, TOKEN, TestApp, spawn_app, spawn_app_with_config};
+
+/// A department row whose name would run a script if it were not escaped;
+/// its id is not a number, so it is rejected and shown among the rejects.
+const HOSTILE: &str = "<img src=x onerror=\"document.title='hacked'\">Ops";
+
+async fn page(app: &TestApp, token: Option<&str>) -> (u16, String, String) {
+    let request = app.http.get(app.url("/"));
+    let request = match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (status, content_type, response.text().await.unwrap())
+}
+
+/// The targets of the page's links, in order.
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].replace("&amp;", "&"))
+        .collect()
+}
+
+async fn with_a_reject_and_a_backup(engine: Engine) -> TestApp {
+    let app = spawn_app(engine).await;
+    app.seed_references().await;
+    let csv = format!("x,\"{}\"\n", HOSTILE.replace('"', "\"\""));
+    let (_, body) = app.post_csv("departments", &csv).await;
+    assert_eq!(body["rejected"], 1, "{body}");
+    app.backup("jobs").await.ok();
+    app
+}
+
+engine_tests! {
+    async fn the_home_page_shows_the_tables_backups_and_rejects_with_names_as_text(engine) {
+        let app = with_a_reject_and_a_backup(engine).await;
+        let backup = app.backups("jobs").await.ok().backups.remove(0);
+
+        let (status, content_type, html) = page(&app, None).await;
+
+        assert_eq!(status, 200);
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        let (departments, jobs, employees) = app.counts().await;
+        for row in [("departments", departments), ("jobs", jobs), ("employees", employees)] {
+            let cells = format!("<td>{}</td><td class=\"n\">{}</td>", row.0, row.1);
+            assert!(html.contains(&cells), "no {cells} in {html}");
+        }
+        assert!(html.contains(&backup.name), "{html}");
+        assert!(html.contains("invalid_integer"), "{html}");
+        assert!(html.contains("&lt;img src=x onerror=&quot;&quot;document.title=&#39;hacked&#39;&quot;&quot;&gt;Ops"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        // Every link resolves.
+        let targets = links(&html);
+        assert!(targets.iter().any(|t| t == "/docs") && targets.iter().any(|t| t == "/metrics"), "{targets:?}");
+        assert!(targets.iter().filter(|t| t.starts_with("/api/v1/reports/")).count() == 6, "{targets:?}");
+        for target in targets {
+            let status = app.http.get(app.url(&target)).send().await.unwrap().status();
+            assert_eq!(status, 200, "{target}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_reads_needing_a_token_the_home_page_says_so_and_nothing_else() {
+    let app = spawn_app_with_config(Engine::Sqlite, |config| config.reads_need_token = true).await;
+
+    let (status, _, html) = page(&app, None).await;
+
+    assert_eq!(status, 200);
+    assert!(html.contains("needs a token"), "{html}");
+    for hidden in ["Tables", "departments", "/metrics", "/docs", "backups"] {
+        assert!(
+            !html.contains(hidden),
+            "{hidden} shown without the token: {html}"
+        );
+    }
+    let (_, _, wrong) = page(&app, Some("wrong")).await;
+    assert!(wrong.contains("needs a token") && !wrong.contains("Tables"));
+    let (_, _, full) = page(&app, Some(TOKEN)).await;
+    assert!(full.contains("<h2>Tables</h2>"), "{full}");
+}
+
+/// The page as headless Chromium renders it, offline: the hostile name is
+/// text (the page's title stays), and there is nothing to fetch.
+#[tokio::test]
+async fn the_home_page_renders_in_headless_chromium_with_the_hostile_name_as_text() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        Path::new(&chromium).exists(),
+        "no Chromium at {chromium}; run scripts/ensure-chromium.sh"
+    );
+    let app = with_a_reject_and_a_backup(Engine::Sqlite).await;
+    let profile = tempfile::tempdir().unwrap();
+    let url = app.url("/");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                // Nothing but the service itself (loopback, which bypasses
+                // the proxy) can be reached: the proxy's port is closed.
+                "--proxy-server=http://127.0.0.1:9",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+
+    assert!(
+        dom.contains("<title>Hiring data migration service</title>"),
+        "stderr: {}\n{dom}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dom.contains("<h2>Latest rejects</h2>"), "{dom}");
+    assert!(dom.contains("&lt;img src=x onerror="), "{dom}");
+    assert!(!dom.contains("<img"), "{dom}");
+}
