@@ -62,6 +62,9 @@ enum Command {
     ///
     /// Rows the API rejects are written, with their reason, to
     /// FILE.rejects.jsonl (or --rejects).
+    #[command(
+        after_help = "Examples:\n  client add-records departments data/departments.csv\n  client add-records employees hired.csv --dry-run\n  cat jobs.csv | client add-records jobs -\n  client add-records employees   # reads $SHARED_DIR/incoming/employees.csv"
+    )]
     AddRecords {
         table: Table,
         /// The CSV, or `-` for standard input [default: $SHARED_DIR/incoming/<table>.csv].
@@ -76,10 +79,17 @@ enum Command {
         dry_run: bool,
     },
     /// Back a table (or all) up to a new Avro file on the server.
+    #[command(
+        after_help = "Examples:\n  client backup employees\n  client backup all --format json"
+    )]
     Backup { target: TableOrAll },
     /// List a table's backups, newest first.
+    #[command(after_help = "Examples:\n  client backups employees")]
     Backups { table: Table },
     /// Replace a table's rows with a backup's (the newest by default).
+    #[command(
+        after_help = "Examples:\n  client restore employees --yes\n  client restore jobs --backup jobs-20261125T063000.123Z-a1b2c3.avro --yes"
+    )]
     Restore {
         table: Table,
         /// The backup's name, from `backups`.
@@ -90,13 +100,20 @@ enum Command {
         yes: bool,
     },
     /// Report req1: hires per department and job in each quarter.
+    #[command(
+        after_help = "Examples:\n  client req1\n  client req1 --year 2021 --format csv -o hires.csv\n  client req1 --format html -o hires.html"
+    )]
     Req1(ReportArgs),
     /// Report req2: departments that hired more than the mean.
+    #[command(after_help = "Examples:\n  client req2 --year 2021\n  client req2 --format json")]
     Req2(ReportArgs),
     /// List the rows the service did not store, with their reasons.
     ///
     /// With --format csv, only the raw rows, one per line, ready to fix and
     /// send again with add-records.
+    #[command(
+        after_help = "Examples:\n  client rejects --table employees\n  client rejects --source file --format csv -o fix-me.csv"
+    )]
     Rejects {
         /// Only this table's rejects.
         #[arg(long)]
@@ -109,10 +126,15 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Print one row.
+    #[command(
+        after_help = "Examples:\n  client get employees 42\n  client get departments 3 --format json"
+    )]
     Get { table: Table, id: i64 },
     /// List the tables with their row counts.
+    #[command(after_help = "Examples:\n  client tables\n  client tables --format csv")]
     Tables,
     /// Check that the API is up and its database ready.
+    #[command(after_help = "Examples:\n  client health\n  client --url http://api:8000 health")]
     Health,
     /// Print a completion script for a shell.
     #[command(after_help = "Examples:\n  \

@@ -116,6 +116,53 @@ fn the_man_page_describes_every_subcommand() {
 }
 
 #[test]
+fn every_subcommand_shows_examples_in_its_help() {
+    for command in [
+        "add-records",
+        "backup",
+        "backups",
+        "restore",
+        "req1",
+        "req2",
+        "rejects",
+        "get",
+        "tables",
+        "health",
+        "completions",
+        "man",
+    ] {
+        let output = client().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            help.contains("Example"),
+            "{command} --help has no example:\n{help}"
+        );
+        assert!(
+            help.contains(&format!("client {command}")),
+            "{command}: {help}"
+        );
+    }
+}
+
+#[test]
+fn no_color_turns_colour_off_even_when_forced() {
+    let help = |env: &[(&str, &str)]| {
+        let mut command = client();
+        command.envs(env.iter().copied());
+        String::from_utf8(command.arg("--help").output().unwrap().stdout).unwrap()
+    };
+    assert!(help(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'));
+    assert!(!help(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+    let usage_error = |env: &[(&str, &str)]| {
+        let mut command = client();
+        command.envs(env.iter().copied());
+        String::from_utf8(command.arg("restore").output().unwrap().stderr).unwrap()
+    };
+    assert!(usage_error(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'));
+    assert!(!usage_error(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+}
+
+#[test]
 fn help_text_is_stable() {
     let output = client().arg("--help").output().unwrap();
     insta::assert_snapshot!("help", String::from_utf8(output.stdout).unwrap());
