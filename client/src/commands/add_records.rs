@@ -179,8 +179,13 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
                 writeln!(open_rejects(&mut rejects, &rejects_path)?, "{line}")?;
             }
             if plain_lines {
+                let inserted = if options.dry_run {
+                    "would be inserted"
+                } else {
+                    "inserted"
+                };
                 eprintln!(
-                    "batch {number}: {} rows, {} inserted, {} already stored, {} rejected",
+                    "batch {number}: {} rows, {} {inserted}, {} already stored, {} rejected",
                     batch.len(),
                     result.inserted,
                     result.already_stored,

@@ -45,7 +45,8 @@ fn dry_run(engine: Engine) {
         .success()
         .stdout(predicate::str::contains(
             "employees: dry run, nothing stored: 1500 rows read, 1498 would be inserted, 0 already stored, 2 rejected",
-        ));
+        ))
+        .stderr(predicate::str::contains("batch 2: 500 rows, 499 would be inserted"));
 
     let rejects = std::fs::read_to_string(dir.path().join("employees.csv.rejects.jsonl")).unwrap();
     let codes: Vec<(i64, String)> = rejects
