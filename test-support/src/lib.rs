@@ -116,3 +116,39 @@ pub fn challenge_fixture() -> PathBuf {
         .find(|dir| dir.join("employees.csv").is_file())
         .expect("the challenge fixture is not in ../shared/fixtures/challenge; set CHALLENGE_FIXTURE_DIR")
 }
+
+/// What headless Chromium makes of `url` (a page of the API, or a file),
+/// with every connection but loopback sent to a closed proxy port, so a
+/// page that needs the network shows it: the DOM after `budget_ms` of
+/// virtual time, and Chromium's stderr. `CHROMIUM` names the browser
+/// (default `/usr/bin/chromium`, installed by `scripts/ensure-chromium.sh`).
+pub fn chromium_dom(url: &str, budget_ms: u32) -> (String, String) {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        Path::new(&chromium).exists(),
+        "no Chromium at {chromium}; run scripts/ensure-chromium.sh"
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--proxy-server=http://127.0.0.1:9",
+            "--dump-dom",
+        ])
+        .arg(format!("--virtual-time-budget={budget_ms}"))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(url)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

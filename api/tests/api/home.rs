@@ -1,8 +1,7 @@
 //! `GET /`, the page for people.
 
-use std::path::Path;
 use test_support::engine_tests;
-use test_support::{Engine, TOKEN, TestApp, spawn_app, spawn_app_with_config};
+use test_support::{Engine, TOKEN, TestApp, chromium_dom, spawn_app, spawn_app_with_config};
 
 /// A department row whose name would run a script if it were not escaped;
 /// its id is not a number, so it is rejected and shown among the rejects.
@@ -94,43 +93,16 @@ async fn with_reads_needing_a_token_the_home_page_says_so_and_nothing_else() {
 /// text (the page's title stays), and there is nothing to fetch.
 #[tokio::test]
 async fn the_home_page_renders_in_headless_chromium_with_the_hostile_name_as_text() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    assert!(
-        Path::new(&chromium).exists(),
-        "no Chromium at {chromium}; run scripts/ensure-chromium.sh"
-    );
     let app = with_a_reject_and_a_backup(Engine::Sqlite).await;
-    let profile = tempfile::tempdir().unwrap();
     let url = app.url("/");
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                // Nothing but the service itself (loopback, which bypasses
-                // the proxy) can be reached: the proxy's port is closed.
-                "--proxy-server=http://127.0.0.1:9",
-                "--virtual-time-budget=5000",
-                "--dump-dom",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .arg(url)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let dom = String::from_utf8_lossy(&output.stdout);
+
+    let (dom, stderr) = tokio::task::spawn_blocking(move || chromium_dom(&url, 5_000))
+        .await
+        .unwrap();
 
     assert!(
         dom.contains("<title>Hiring data migration service</title>"),
-        "stderr: {}\n{dom}",
-        String::from_utf8_lossy(&output.stderr)
+        "stderr: {stderr}\n{dom}"
     );
     assert!(dom.contains("<h2>Latest rejects</h2>"), "{dom}");
     assert!(dom.contains("&lt;img src=x onerror="), "{dom}");

@@ -2,7 +2,9 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 use test_support::engine_tests;
-use test_support::{Engine, TestApp, challenge_fixture, employee, spawn_app, spawn_app_with_data};
+use test_support::{
+    Engine, TestApp, challenge_fixture, chromium_dom, employee, spawn_app, spawn_app_with_data,
+};
 
 /// A small dataset where the answers are known by hand: names that sort
 /// differently under a case-insensitive collation, a department with no
@@ -418,11 +420,6 @@ fn independent_req2(dir: &Path, year: i32) -> Vec<(i64, String, i64)> {
 /// checks that plotly drew the chart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_pages_render_offline_in_headless_chromium() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    assert!(
-        Path::new(&chromium).exists(),
-        "no Chromium at {chromium}; run scripts/ensure-chromium.sh"
-    );
     let app = hand_built(Engine::Sqlite).await;
     for path in [
         "/api/v1/reports/hires-by-quarter?format=html",
@@ -432,32 +429,13 @@ async fn report_pages_render_offline_in_headless_chromium() {
         assert_eq!(status, 200);
         let page = app.shared_dir.path().join("page.html");
         std::fs::write(&page, html).unwrap();
-        let profile = tempfile::tempdir().unwrap();
-        let output = std::process::Command::new(&chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                // Every connection goes to a closed port: the page must not need one.
-                "--proxy-server=http://127.0.0.1:9",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--virtual-time-budget=15000",
-                "--dump-dom",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .arg(format!("file://{}", page.display()))
-            .output()
+        let url = format!("file://{}", page.display());
+        let (dom, stderr) = tokio::task::spawn_blocking(move || chromium_dom(&url, 15_000))
+            .await
             .unwrap();
-        let dom = String::from_utf8_lossy(&output.stdout);
         assert!(
             dom.contains("<svg class=\"main-svg\""),
-            "{path}: no chart drawn; stderr: {}",
-            String::from_utf8_lossy(&output.stderr)
+            "{path}: no chart drawn; stderr: {stderr}"
         );
     }
 }

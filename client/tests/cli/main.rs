@@ -146,20 +146,24 @@ fn every_subcommand_shows_examples_in_its_help() {
 
 #[test]
 fn no_color_turns_colour_off_even_when_forced() {
-    let help = |env: &[(&str, &str)]| {
+    // Help on stdout; a usage error (restore without a table) on stderr.
+    let printed = |args: &[&str], env: &[(&str, &str)]| {
         let mut command = client();
-        command.envs(env.iter().copied());
-        String::from_utf8(command.arg("--help").output().unwrap().stdout).unwrap()
+        let output = command
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap()
     };
-    assert!(help(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'));
-    assert!(!help(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
-    let usage_error = |env: &[(&str, &str)]| {
-        let mut command = client();
-        command.envs(env.iter().copied());
-        String::from_utf8(command.arg("restore").output().unwrap().stderr).unwrap()
-    };
-    assert!(usage_error(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'));
-    assert!(!usage_error(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+    for args in [&["--help"][..], &["restore"][..]] {
+        assert!(
+            printed(args, &[("CLICOLOR_FORCE", "1")]).contains('\x1b'),
+            "{args:?}"
+        );
+        let forced_off = printed(args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+        assert!(!forced_off.contains('\x1b'), "{args:?}: {forced_off}");
+    }
 }
 
 #[test]
