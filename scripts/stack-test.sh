@@ -11,7 +11,8 @@
 #    never touched; base images that cannot be pulled get stand-ins
 #    (scripts/stand-in-images.sh).
 # 2. `./up.sh --clean` exactly as a user runs it, until healthy.
-# 3. The journey: `docker compose cp` a CSV with bad rows in, add-records,
+# 3. The journey: `docker compose cp` a CSV with bad rows in, add-records
+#    --dry-run (nothing stored), add-records, the landing page from the host,
 #    req1, req2, backup all, restore, tables; reports and backups copied out
 #    and checked whole (JSON parses, pages end, checksums and Avro row
 #    counts match).
@@ -109,6 +110,12 @@ echo "$before"
   printf '701504,Short Row,2021-03-01T00:00:00Z,1'            # wrong_field_count, no last newline
 } >"$out/new_hires.csv"
 compose cp "$out/new_hires.csv" api:/shared/incoming/employees.csv
+checked=$(client add-records employees --dry-run)
+echo "$checked"
+# Each batch is checked against what is stored: the id the second batch
+# repeats from the first is caught by the real run only.
+expect_line "$checked" '^employees: dry run, nothing stored: 1506 rows read, 1501 would be inserted, 0 already stored, 5 rejected$' "add-records --dry-run"
+[[ $(counts) == "$before" ]] || fail "a dry run changed the counts"
 added=$(client add-records employees)
 echo "$added"
 expect_line "$added" '^employees: 1506 rows read, 1500 inserted, 0 already stored, 6 rejected$' "add-records"
@@ -119,6 +126,11 @@ codes=$("$python" -c 'import json, sys; print(" ".join(sorted(json.loads(l)["cod
 after=$(counts)
 [[ $(count_of employees "$after") -eq $(($(count_of employees "$before") + 1500)) ]] ||
   fail "employees went from $(count_of employees "$before") to $(count_of employees "$after"), not +1500"
+
+step "journey: the landing page, from the host"
+page=$("$python" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' "http://127.0.0.1:$API_PORT/")
+expect_line "$page" "<td>employees</td><td class=\"n\">$(count_of employees "$after")</td>" "the landing page's count of employees"
+expect_line "$page" '<code>wrong_field_count</code>' "the landing page's latest rejects"
 
 step "journey: req1, req2"
 req1=$(client req1 --year 2021)
