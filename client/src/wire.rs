@@ -43,6 +43,9 @@ pub struct IngestResult {
     pub rejected: u64,
     /// One entry per rejected row, in batch order.
     pub errors: Vec<RowError>,
+    /// Set when the API only checked the batch (`?dry_run=true`).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// Why one row of a batch was not stored.

@@ -121,37 +121,50 @@ pub async fn load_file(
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
     // The turn of the next chunk: given when the last one started commits.
     let mut next_turn: Option<oneshot::Receiver<()>> = None;
-    while let Some(chunk) = chunks.recv().await {
-        let (rows_read, candidates) = chunk?;
-        let ids = chunk_ids(&candidates);
-        while in_flight.len() >= in_flight_max
-            || in_flight.iter().any(|chunk| !chunk.ids.is_disjoint(&ids))
-        {
-            let done = in_flight.pop_front().expect("a chunk in flight");
+    let stored: anyhow::Result<()> = async {
+        while let Some(chunk) = chunks.recv().await {
+            let (rows_read, candidates) = chunk?;
+            let ids = chunk_ids(&candidates);
+            while in_flight.len() >= in_flight_max
+                || in_flight.iter().any(|chunk| !chunk.ids.is_disjoint(&ids))
+            {
+                let done = in_flight.pop_front().expect("a chunk in flight");
+                done.finish(table, metrics).await?;
+            }
+            let (go, turn) = oneshot::channel();
+            let wait = next_turn.replace(turn);
+            let (db, file) = (db.clone(), Arc::clone(&file));
+            let task = tokio::spawn(
+                async move {
+                    let (name, sha256) = &*file;
+                    let stored =
+                        store_chunk(&db, table, (name, sha256), rows_read, &candidates, wait)
+                            .await?;
+                    // The next chunk may commit; if it has gone, so has the load.
+                    let _ = go.send(());
+                    Ok(stored)
+                }
+                .in_current_span(),
+            );
+            in_flight.push_back(InFlight {
+                ids,
+                rows_read,
+                task: AbortOnDrop(task),
+            });
+        }
+        while let Some(done) = in_flight.pop_front() {
             done.finish(table, metrics).await?;
         }
-        let (go, turn) = oneshot::channel();
-        let wait = next_turn.replace(turn);
-        let (db, file) = (db.clone(), Arc::clone(&file));
-        let task = tokio::spawn(
-            async move {
-                let (name, sha256) = &*file;
-                let stored =
-                    store_chunk(&db, table, (name, sha256), rows_read, &candidates, wait).await?;
-                // The next chunk may commit; if it has gone, so has the load.
-                let _ = go.send(());
-                Ok(stored)
-            }
-            .in_current_span(),
-        );
-        in_flight.push_back(InFlight {
-            ids,
-            rows_read,
-            task: AbortOnDrop(task),
-        });
+        Ok(())
     }
-    while let Some(done) = in_flight.pop_front() {
-        done.finish(table, metrics).await?;
+    .await;
+    if let Err(err) = stored {
+        // No chunk may still commit once the load has given up: stop each
+        // and wait until it has stopped (a commit under way finishes).
+        for chunk in in_flight.drain(..) {
+            chunk.task.stop().await;
+        }
+        return Err(err);
     }
     let (_, sha256) = &*file;
     reader.await.context("the CSV reader stopped")?;
@@ -288,6 +301,13 @@ impl InFlight {
 /// A chunk's task, stopped (its transaction rolled back) if the load
 /// returns before it is done.
 struct AbortOnDrop(JoinHandle<anyhow::Result<BatchOutcome>>);
+
+impl AbortOnDrop {
+    async fn stop(mut self) {
+        self.0.abort();
+        let _ = (&mut self.0).await;
+    }
+}
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

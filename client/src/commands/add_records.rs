@@ -103,12 +103,18 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(file), size)
     };
+    // A dry run's rejects never overwrite a real run's.
+    let suffix = if options.dry_run {
+        ".dry-run.rejects.jsonl"
+    } else {
+        ".rejects.jsonl"
+    };
     let rejects_path = options.rejects.clone().unwrap_or_else(|| {
         if stdin {
-            PathBuf::from(format!("{}.rejects.jsonl", options.table))
+            PathBuf::from(format!("{}{suffix}", options.table))
         } else {
             let mut path = options.source.clone().into_os_string();
-            path.push(".rejects.jsonl");
+            path.push(suffix);
             PathBuf::from(path)
         }
     });
@@ -240,6 +246,13 @@ async fn send(
         format!("/api/v1/tables/{table}/rows")
     };
     let result = post_batch(api, &path, batch, progress).await?;
+    if options.dry_run && !result.dry_run {
+        anyhow::bail!(
+            "the API did not treat POST {path} as a dry run (an older API?): \
+             this batch of {} rows may have been stored",
+            batch.len()
+        );
+    }
     let sent = batch.len() as u64;
     let adds_up = result.received == sent
         && result.rejected == result.errors.len() as u64

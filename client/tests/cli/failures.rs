@@ -215,3 +215,25 @@ fn a_table_is_one_of_the_three_and_all_only_where_every_table_makes_sense() {
             );
     }
 }
+
+#[test]
+fn a_dry_run_the_api_does_not_mark_as_one_fails() {
+    // An API that ignores `dry_run=true` stores the batch and says so.
+    let url = fake_api(
+        200,
+        r#"{"table":"jobs","received":1,"inserted":1,"already_stored":0,"rejected":0,"errors":[]}"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    client()
+        .env("API_URL", url)
+        .env("API_TOKEN", TOKEN)
+        .current_dir(dir.path())
+        .args(["add-records", "jobs", "-", "--dry-run"])
+        .write_stdin("1,Dev\n")
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "did not treat POST /api/v1/tables/jobs/rows?dry_run=true as a dry run",
+        ));
+}

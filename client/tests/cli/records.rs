@@ -48,7 +48,9 @@ fn dry_run(engine: Engine) {
         ))
         .stderr(predicate::str::contains("batch 2: 500 rows, 499 would be inserted"));
 
-    let rejects = std::fs::read_to_string(dir.path().join("employees.csv.rejects.jsonl")).unwrap();
+    assert!(!dir.path().join("employees.csv.rejects.jsonl").exists());
+    let rejects =
+        std::fs::read_to_string(dir.path().join("employees.csv.dry-run.rejects.jsonl")).unwrap();
     let codes: Vec<(i64, String)> = rejects
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
