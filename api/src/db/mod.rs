@@ -19,7 +19,7 @@ pub use loads::{
 pub use rejects::{NewReject, Source, latest_rejects, page_rejects, record_rejects};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
 pub use rows::{
-    count_rows, existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows,
+    existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows, table_counts,
 };
 pub use staging::{
     broken_reference, create_staging, drop_staging, index_staging, insert_staging, swap_in_staging,

@@ -124,7 +124,12 @@ pub async fn load_file(
     let stored: anyhow::Result<()> = async {
         while let Some(chunk) = chunks.recv().await {
             let (rows_read, candidates) = chunk?;
-            let ids = chunk_ids(&candidates);
+            // One chunk at a time (SQLite) needs no ids to compare.
+            let ids = if in_flight_max > 1 {
+                chunk_ids(&candidates)
+            } else {
+                HashSet::new()
+            };
             while in_flight.len() >= in_flight_max
                 || in_flight.iter().any(|chunk| !chunk.ids.is_disjoint(&ids))
             {

@@ -73,10 +73,7 @@ struct Overview {
 impl Overview {
     async fn read(state: &AppState) -> anyhow::Result<Overview> {
         let mut conn = state.db.acquire().await?;
-        let mut tables = Vec::new();
-        for table in Table::ALL {
-            tables.push((table, db::count_rows(&mut conn, table).await?));
-        }
+        let tables = db::table_counts(&mut conn).await?;
         let loads = db::latest_loads(&mut conn, LOADS).await?;
         let rejects = db::latest_rejects(&mut conn, REJECTS).await?;
         drop(conn);

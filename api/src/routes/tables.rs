@@ -2,7 +2,6 @@ use super::payload::RowsBody;
 use super::{ApiTags, AppState, TableParam};
 use crate::auth::WriteAccess;
 use crate::db;
-use crate::domain::Table;
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::{self, Source};
 use crate::metrics::RowSource;
@@ -32,13 +31,14 @@ impl TablesApi {
     #[tracing::instrument(skip_all)]
     async fn list_tables(&self) -> Result<Json<TableList>, ApiError> {
         let mut conn = self.state.db.acquire().await?;
-        let mut tables = Vec::new();
-        for table in Table::ALL {
-            tables.push(TableCount {
+        let tables = db::table_counts(&mut conn)
+            .await?
+            .into_iter()
+            .map(|(table, rows)| TableCount {
                 name: table.name().to_owned(),
-                rows: db::count_rows(&mut conn, table).await?,
-            });
-        }
+                rows,
+            })
+            .collect();
         Ok(Json(TableList { tables }))
     }
 
