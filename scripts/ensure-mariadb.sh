@@ -25,12 +25,13 @@ if ! as_root mariadb -uroot -e 'SELECT 1' >/dev/null 2>&1; then
   as_root mariadb -uroot -e 'SELECT 1' >/dev/null || { echo "mariadbd did not start" >&2; exit 1; }
 fi
 
-# The tests create and drop a database per test, so the user needs those rights.
+# The tests create and drop a database per test, so the user needs those
+# rights; and one test makes a user with a password of its own (GRANT OPTION).
 as_root mariadb -uroot <<'SQL'
 CREATE USER IF NOT EXISTS 'hiring_test'@'127.0.0.1' IDENTIFIED BY 'hiring_test';
 CREATE USER IF NOT EXISTS 'hiring_test'@'localhost' IDENTIFIED BY 'hiring_test';
-GRANT ALL PRIVILEGES ON *.* TO 'hiring_test'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON *.* TO 'hiring_test'@'localhost';
+GRANT ALL PRIVILEGES ON *.* TO 'hiring_test'@'127.0.0.1' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO 'hiring_test'@'localhost' WITH GRANT OPTION;
 FLUSH PRIVILEGES;
 SQL
 echo "==> MariaDB is up: mysql://hiring_test:***@127.0.0.1:3306"

@@ -6,13 +6,22 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The package version and, when built from a git checkout, its commit:
+/// "0.1.0 (commit 0123456789ab)".
+pub const VERSION: &str = env!("BUILD_VERSION");
+
 /// The hiring-data migration service.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "api", version, about)]
+#[command(name = "api", version = VERSION, about)]
 pub struct Config {
     /// Database to use: `mysql://user:password@host:3306/db` for MySQL or
     /// MariaDB; when unset, an embedded SQLite file at `var/app.db`.
-    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<Secret>,
 
     /// A file holding DATABASE_URL (compose secrets); used when DATABASE_URL is unset.
@@ -38,7 +47,7 @@ pub struct Config {
     )]
     pub data_dir: PathBuf,
 
-    /// Folder shared with the client: backups/, logs/, reports/, incoming/, secrets/.
+    /// Folder shared with the client: backups/, reports/, incoming/, secrets/.
     #[arg(
         long,
         env = "SHARED_DIR",
@@ -49,7 +58,12 @@ pub struct Config {
 
     /// Bearer token that writes need; when unset, one is generated at
     /// `$SHARED_DIR/secrets/api-token`.
-    #[arg(long, env = "API_TOKEN", value_name = "API_TOKEN")]
+    #[arg(
+        long,
+        env = "API_TOKEN",
+        value_name = "API_TOKEN",
+        hide_env_values = true
+    )]
     pub api_token: Option<Secret>,
 
     /// Also require the bearer token to read tables (by default reads are open).

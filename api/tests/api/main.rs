@@ -17,6 +17,7 @@ mod replica_restores;
 mod replicas;
 mod reports;
 mod restore_races;
+mod secrets;
 mod strict_input;
 
 /// The `api` binary this test build made.
