@@ -53,6 +53,7 @@ impl Application {
             backup_codec: config.backup_codec,
             metrics: Arc::new(Metrics::default()),
             reads_need_token: config.reads_need_token,
+            historical: std::sync::Mutex::default(),
         });
         let listener = tokio::net::TcpListener::bind(config.api_addr)
             .await
@@ -168,10 +169,15 @@ async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
         .db
         .named_lock("hiring.historical_load", Duration::from_secs(3600))
         .await?;
-    let loads = ingest::load_all(&state.db, data_dir, &state.metrics).await;
+    let report = ingest::load_all(&state.db, data_dir, &state.metrics).await;
     turn.release().await;
-    let loads = loads?;
-    if loads.iter().any(|load| load.loaded_now) {
+    let report = report?;
+    let loaded_now = report.loads.iter().any(|load| load.loaded_now);
+    *state
+        .historical
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(report);
+    if loaded_now {
         state
             .db
             .analyze()

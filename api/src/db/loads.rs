@@ -111,14 +111,20 @@ pub struct LoadOverview {
     pub completed_at: Option<String>,
 }
 
-/// The newest `limit` historical loads, newest first.
+/// The newest `limit` historical loads, in the order they ran.
 pub async fn latest_loads(conn: &mut AnyConnection, limit: u32) -> sqlx::Result<Vec<LoadOverview>> {
-    sqlx::query_as(
+    // Loads of one start share a second: the tables' load order breaks the tie.
+    let mut loads: Vec<LoadOverview> = sqlx::query_as(
         "SELECT table_name, file_name, rows_read, inserted, already_stored, rejected, \
                 started_at, completed_at \
-         FROM historical_loads ORDER BY started_at DESC, table_name LIMIT ?",
+         FROM historical_loads \
+         ORDER BY started_at DESC, \
+                  CASE table_name WHEN 'departments' THEN 0 WHEN 'jobs' THEN 1 ELSE 2 END DESC \
+         LIMIT ?",
     )
     .bind(i64::from(limit))
     .fetch_all(conn)
-    .await
+    .await?;
+    loads.reverse();
+    Ok(loads)
 }

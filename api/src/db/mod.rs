@@ -16,7 +16,7 @@ pub use loads::{
     LoadOverview, LoadRecord, Progress, finish_load, latest_loads, load_record, record_progress,
     start_load,
 };
-pub use rejects::{NewReject, Source, latest_rejects, page_rejects, record_rejects};
+pub use rejects::{NewReject, Source, latest_rejects, page_rejects, record_rejects, reject_counts};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
 pub use rows::{
     existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows, table_counts,
@@ -49,6 +49,29 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The engine's name and the server's version, for people
+    /// ("SQLite 3.46.0", "MariaDB 10.11.6").
+    pub async fn describe(conn: &mut sqlx::AnyConnection) -> sqlx::Result<String> {
+        Ok(match Engine::of(conn) {
+            Engine::Sqlite => {
+                let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                format!("SQLite {version}")
+            }
+            Engine::MySql => {
+                // MariaDB says so in its version ("10.11.6-MariaDB-0+deb12u1").
+                let version: String = sqlx::query_scalar("SELECT VERSION()")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                match version.split_once("-MariaDB") {
+                    Some((number, _)) => format!("MariaDB {number}"),
+                    None => format!("MySQL {version}"),
+                }
+            }
+        })
+    }
+
     /// The engine `conn` talks to.
     pub fn of(conn: &sqlx::AnyConnection) -> Engine {
         if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {

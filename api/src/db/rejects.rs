@@ -138,6 +138,24 @@ pub async fn latest_rejects(
     rows.into_iter().map(StoredReject::into_record).collect()
 }
 
+/// How many rejects each table has, every table listed.
+pub async fn reject_counts(conn: &mut AnyConnection) -> sqlx::Result<Vec<(Table, i64)>> {
+    let stored: Vec<(String, i64)> =
+        sqlx::query_as("SELECT table_name, COUNT(*) FROM rejects GROUP BY table_name")
+            .fetch_all(conn)
+            .await?;
+    Ok(Table::ALL
+        .into_iter()
+        .map(|table| {
+            let count = stored
+                .iter()
+                .find(|(name, _)| name == table.name())
+                .map_or(0, |(_, count)| *count);
+            (table, count)
+        })
+        .collect())
+}
+
 const REJECT_COLUMNS: &str = "reject_id, table_name, source, request_id, file_name, file_sha256, \
      line, batch_row, row_id, field, code, message, raw, created_at";
 

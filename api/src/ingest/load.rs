@@ -15,7 +15,7 @@ use anyhow::Context;
 use futures::FutureExt;
 use std::collections::{HashSet, VecDeque};
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -36,27 +36,54 @@ pub struct LoadSummary {
     pub loaded_now: bool,
 }
 
+/// What the historical load found in `DATA_DIR` at this start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// The folder looked in, made absolute (so that a service started
+    /// outside the checkout says where it looked).
+    pub data_dir: PathBuf,
+    /// Each file found, and what its load did.
+    pub loads: Vec<LoadSummary>,
+    /// The tables whose file was not there.
+    pub missing: Vec<Table>,
+}
+
 /// Loads each table's file from `data_dir`, referenced tables first.
-/// Missing files are skipped.
+/// Missing files are skipped, and said so at WARN.
 #[tracing::instrument(skip_all, fields(dir = %data_dir.display()))]
-pub async fn load_all(
-    db: &Db,
-    data_dir: &Path,
-    metrics: &Metrics,
-) -> anyhow::Result<Vec<LoadSummary>> {
-    let mut summaries = Vec::new();
+pub async fn load_all(db: &Db, data_dir: &Path, metrics: &Metrics) -> anyhow::Result<LoadReport> {
+    let mut report = LoadReport {
+        data_dir: std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_owned()),
+        ..LoadReport::default()
+    };
     for table in Table::ALL {
         let path = data_dir.join(format!("{table}.csv"));
         if !path.is_file() {
-            tracing::info!(path = %path.display(), "no historical file for {table}; skipping");
+            report.missing.push(table);
             continue;
         }
         let summary = load_file(db, table, &path, metrics)
             .await
             .with_context(|| format!("historical load of {} failed", path.display()))?;
-        summaries.push(summary);
+        report.loads.push(summary);
     }
-    Ok(summaries)
+    if report.loads.is_empty() {
+        tracing::warn!(
+            dir = %report.data_dir.display(),
+            "no historical data found: none of departments.csv, jobs.csv, employees.csv is in {} \
+             (DATA_DIR); the tables start empty",
+            report.data_dir.display()
+        );
+    } else {
+        for table in &report.missing {
+            tracing::warn!(
+                dir = %report.data_dir.display(),
+                "no historical file for {table}: {table}.csv is not in {} (DATA_DIR)",
+                report.data_dir.display()
+            );
+        }
+    }
+    Ok(report)
 }
 
 /// A chunk of at most 1000 candidates and how many records the file has

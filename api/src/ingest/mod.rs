@@ -12,7 +12,7 @@ mod records;
 
 pub use crate::db::Source;
 pub use batch::{BatchOutcome, Rejection, StoredIds, check_and_insert};
-pub use load::{LoadSummary, load_all};
+pub use load::{LoadReport, LoadSummary, load_all};
 pub use parse::{
     BodyError, Candidate, MAX_BATCH_ROWS, RawRow, csv_candidate, csv_records, parse_csv_body,
     parse_json_body,

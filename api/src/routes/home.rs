@@ -64,17 +64,23 @@ const TOKEN_NEEDED: &str = "<p>This service needs a token to be read (<code>READ
 
 /// What the page shows, read from the database and the backups folder.
 struct Overview {
+    /// The engine and its version.
+    engine: String,
     tables: Vec<(Table, i64)>,
     loads: Vec<LoadOverview>,
     backups: Vec<(Table, Vec<BackupInfo>)>,
+    /// Every table's total of rejects.
+    reject_counts: Vec<(Table, i64)>,
     rejects: Vec<RejectRecord>,
 }
 
 impl Overview {
     async fn read(state: &AppState) -> anyhow::Result<Overview> {
         let mut conn = state.db.acquire().await?;
+        let engine = db::Engine::describe(&mut conn).await?;
         let tables = db::table_counts(&mut conn).await?;
         let loads = db::latest_loads(&mut conn, LOADS).await?;
+        let reject_counts = db::reject_counts(&mut conn).await?;
         let rejects = db::latest_rejects(&mut conn, REJECTS).await?;
         drop(conn);
         let dir = state.backups_dir.clone();
@@ -90,9 +96,11 @@ impl Overview {
         })
         .await??;
         Ok(Overview {
+            engine,
             tables,
             loads,
             backups,
+            reject_counts,
             rejects,
         })
     }
@@ -104,7 +112,19 @@ impl Overview {
         } else {
             format!("not ready yet: {}", state.readiness.status())
         };
-        let _ = write!(html, "<p>Status: <strong>{}</strong></p>", escape(&status));
+        let topology = match state.db.engine() {
+            db::Engine::Sqlite => "an embedded file that this one process owns",
+            db::Engine::MySql => "a database server that several API processes may share",
+        };
+        let _ = write!(
+            html,
+            "<p>Status: <strong>{}</strong> · version {} · {} ({topology})</p>",
+            escape(&status),
+            escape(crate::config::VERSION),
+            escape(&self.engine),
+        );
+        html.push_str(&historical_note(state));
+        html.push_str(SEND_DATA);
 
         html.push_str("<h2>Tables</h2><table><thead><tr><th>Table</th><th>Rows</th><th>Read</th></tr></thead><tbody>");
         for (table, rows) in &self.tables {
@@ -179,10 +199,20 @@ impl Overview {
         }
         html.push_str("</tbody></table>");
 
+        let totals = self
+            .reject_counts
+            .iter()
+            .map(|(table, count)| {
+                format!("<a href=\"/api/v1/rejects?table={table}\">{table}</a> {count}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = write!(
             html,
-            "<h2>Latest rejects</h2><p>The newest {REJECTS}; \
-             <a href=\"/api/v1/rejects\">all of them (JSON)</a>.</p>"
+            "<h2>Latest rejects</h2><p>Rejected rows in all: {totals}. The newest {REJECTS} \
+             are below; <a href=\"/api/v1/rejects\">all of them (JSON)</a>, or \
+             <code>client rejects --format csv</code> for the rows as received, to fix and \
+             send again.</p>"
         );
         if self.rejects.is_empty() {
             html.push_str("<p>No row has been rejected.</p>");
@@ -195,14 +225,18 @@ impl Overview {
                 let from = match reject.source {
                     RejectSource::File => format!(
                         "{}, line {}",
-                        reject.file_name.as_deref().unwrap_or("a file"),
+                        escape(reject.file_name.as_deref().unwrap_or("a file")),
                         reject.line.unwrap_or_default()
                     ),
-                    RejectSource::Api => format!(
-                        "request {}, row {}",
-                        reject.request_id.as_deref().unwrap_or("?"),
-                        reject.row.unwrap_or_default()
-                    ),
+                    RejectSource::Api => {
+                        let id = reject.request_id.as_deref().unwrap_or("?");
+                        format!(
+                            "request <span title=\"{}\">{}</span>, row {}",
+                            escape(id),
+                            escape(short_request_id(id)),
+                            reject.row.unwrap_or_default()
+                        )
+                    }
                 };
                 let _ = write!(
                     html,
@@ -210,7 +244,7 @@ impl Overview {
                      <td><code>{}</code></td></tr>",
                     escape(&reject.created_at),
                     escape(&reject.table),
-                    escape(&from),
+                    from,
                     reject.code.as_str(),
                     escape(&reject.message),
                     escape(&reject.raw),
@@ -221,6 +255,50 @@ impl Overview {
         html.push_str(&links());
         html
     }
+}
+
+/// How to send rows, for a person who has just opened the page.
+const SEND_DATA: &str = "<p>Send rows with the client, <code>client add-records employees \
+     new_hires.csv</code> (in batches of 1000, rejects written beside the file), or with \
+     <code>POST /api/v1/tables/{table}/rows</code>: a JSON array or headerless CSV of 1 to 1000 \
+     rows, with <code>Authorization: Bearer &lt;token&gt;</code> (see \
+     <a href=\"/docs\">Swagger UI</a>).</p>";
+
+/// What the historical load did not find at this start, when a file was
+/// missing: where it looked.
+fn historical_note(state: &AppState) -> String {
+    let report = state
+        .historical
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(report) = report.as_ref().filter(|report| !report.missing.is_empty()) else {
+        return String::new();
+    };
+    let dir = escape(&report.data_dir.display().to_string());
+    if report.loads.is_empty() {
+        format!(
+            "<p class=\"warn\">No historical data was found at this start: none of \
+             departments.csv, jobs.csv, employees.csv is in <code>{dir}</code> (<code>DATA_DIR</code>). \
+             Put the files there and restart, or send the rows through the API.</p>"
+        )
+    } else {
+        let missing = report
+            .missing
+            .iter()
+            .map(|table| format!("{table}.csv"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "<p class=\"warn\">Not found at this start in <code>{dir}</code> \
+             (<code>DATA_DIR</code>): {missing}.</p>"
+        )
+    }
+}
+
+/// The first part of a request id, enough to tell requests apart on the
+/// page; the whole id is its tooltip.
+fn short_request_id(id: &str) -> &str {
+    id.char_indices().nth(8).map_or(id, |(end, _)| &id[..end])
 }
 
 /// The reports of the default year and the service's own pages.

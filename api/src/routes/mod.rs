@@ -54,6 +54,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// `READS_NEED_TOKEN`: the home page shows nothing without the token.
     pub reads_need_token: bool,
+    /// What the historical load found at this start, once it has run.
+    pub historical: std::sync::Mutex<Option<crate::ingest::LoadReport>>,
 }
 
 pub type Apis = (

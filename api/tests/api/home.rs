@@ -67,6 +67,87 @@ engine_tests! {
             assert_eq!(status, 200, "{target}");
         }
     }
+
+    async fn the_home_page_names_the_version_the_engine_every_tables_rejects_and_the_loads_in_order(engine) {
+        let app = test_support::spawn_app_with_data(engine, |dir| {
+            std::fs::write(dir.join("departments.csv"), "1,Ops\n2,\n").unwrap();
+            std::fs::write(dir.join("jobs.csv"), "1,Dev\n").unwrap();
+            std::fs::write(dir.join("employees.csv"), "1,Ann,2021-05-05T05:05:05Z,1,1\nx,Bo,2021-05-05T05:05:05Z,1,1\n").unwrap();
+        })
+        .await;
+        let (_, body) = app.post_csv("jobs", "2,\n3,\n").await;
+        assert_eq!(body["rejected"], 2, "{body}");
+
+        let (_, _, html) = page(&app, None).await;
+
+        assert!(html.contains(&format!("version {}", env!("CARGO_PKG_VERSION"))), "{html}");
+        assert!(html.contains("(commit "), "{html}");
+        let engine_name = match engine {
+            Engine::Sqlite => "SQLite 3.",
+            Engine::MariaDb => "MariaDB 1",
+        };
+        assert!(html.contains(engine_name), "{html}");
+        for total in ["departments</a> 1", "jobs</a> 2", "employees</a> 1"] {
+            assert!(html.contains(total), "no {total} in {html}");
+        }
+        // The loads in the order they ran.
+        let at = |name: &str| html.find(&format!("<td>{name}</td><td>{name}.csv</td>")).unwrap_or_else(|| panic!("no load of {name} in {html}"));
+        assert!(at("departments") < at("jobs") && at("jobs") < at("employees"), "{html}");
+        // A request id is shortened to 8 characters, whole in its tooltip.
+        let rejects = app.get("/api/v1/rejects?source=api").await.1;
+        let id = rejects["rejects"][0]["request_id"].as_str().unwrap().to_owned();
+        assert!(id.len() > 8, "{id}");
+        assert!(html.contains(&format!("<span title=\"{id}\">{}</span>", &id[..8])), "{html}");
+        assert!(html.contains("client add-records"), "{html}");
+        assert!(!html.contains("No historical data"), "{html}");
+    }
+
+    async fn the_home_page_says_where_it_looked_for_historical_files_it_did_not_find(engine) {
+        let app = spawn_app(engine).await;
+        let (_, _, html) = page(&app, None).await;
+        let dir = app.data_dir.path().display().to_string();
+        assert!(html.contains("No historical data was found at this start"), "{html}");
+        assert!(html.contains(&format!("<code>{dir}</code>")), "{dir} not in {html}");
+
+        let app = test_support::spawn_app_with_data(engine, |dir| {
+            std::fs::write(dir.join("departments.csv"), "1,Ops\n").unwrap();
+        })
+        .await;
+        let (_, _, html) = page(&app, None).await;
+        assert!(html.contains("Not found at this start in"), "{html}");
+        assert!(html.contains("jobs.csv, employees.csv"), "{html}");
+    }
+}
+
+#[test]
+fn a_service_started_without_historical_files_warns_where_it_looked() {
+    let (data, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", db.path().join("app.db").display());
+    let port = test_support::free_port();
+    let log = shared.path().join("stderr.log");
+    let mut child =
+        test_support::api_command(crate::API_BIN, &url, port, data.path(), shared.path())
+            .env("RUST_LOG", "warn")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+    let mut logged = String::new();
+    for _ in 0..200 {
+        logged = std::fs::read_to_string(&log).unwrap();
+        if logged.contains("no historical data found") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(logged.contains("WARN"), "{logged}");
+    assert!(logged.contains("no historical data found"), "{logged}");
+    assert!(
+        logged.contains(&data.path().display().to_string()),
+        "{logged}"
+    );
 }
 
 #[tokio::test]
