@@ -16,7 +16,7 @@ use table::{Table, TableOrAll};
 /// Drive the hiring-data migration service: load CSVs, back tables up,
 /// restore them, and read the hiring reports.
 #[derive(Debug, Parser)]
-#[command(name = "client", version = env!("CLIENT_VERSION"), about)]
+#[command(name = "client", version = env!("BUILD_VERSION"), about)]
 struct Cli {
     /// Base URL of the API.
     #[arg(
@@ -162,6 +162,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`client man | head`): done.
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => match err.downcast_ref::<clap::Error>() {
             // A usage error found after parsing: clap's exit code (2) and form.
             Some(usage) => usage.exit(),
@@ -177,13 +179,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // Neither needs the API.
     match cli.command {
         Command::Completions { shell } => {
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "client", &mut std::io::stdout());
-            return Ok(());
+            // Rendered whole first: clap_complete panics on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "client", &mut script);
+            return Ok(output::stdout(script)?);
         }
         Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
-            return Ok(());
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            return Ok(output::stdout(page)?);
         }
         _ => {}
     }

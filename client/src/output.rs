@@ -63,8 +63,35 @@ pub fn print(format: DataFormat, value: &impl Printable) -> anyhow::Result<()> {
             csv(&header, rows)?
         }
     };
-    print!("{text}");
-    Ok(())
+    Ok(stdout(text)?)
+}
+
+/// Writes `text` to standard output. A reader that stops early (`| head`)
+/// shows as a broken pipe, which `main` ends quietly (see [`is_broken_pipe`]).
+pub fn stdout(text: impl AsRef<[u8]>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_ref())?;
+    out.flush()
+}
+
+/// Whether `err` comes from writing to a pipe whose reader has gone: not a
+/// failure of the command (`client man | head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `n` and the noun, plural unless `n` is 1: "1 row", "2 rows".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// An aligned table; a column of numbers (after the first) is right-aligned.
@@ -149,6 +176,13 @@ mod tests {
         );
         let rows: Vec<&str> = rendered.lines().skip(3).take(2).collect();
         assert_eq!(rows, ["│ 1  ┆ a    ┆    5 │", "│ 22 ┆ bbbb ┆  100 │"]);
+    }
+
+    #[test]
+    fn counts_are_singular_for_one_only() {
+        assert_eq!(count(0, "row"), "0 rows");
+        assert_eq!(count(1, "row"), "1 row");
+        assert_eq!(count(1000, "row"), "1000 rows");
     }
 
     #[test]

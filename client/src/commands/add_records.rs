@@ -1,7 +1,7 @@
 //! `add-records`: stream a CSV of any size to the API in batches of 1000.
 
 use crate::api::{Api, Failure};
-use crate::output::Printable;
+use crate::output::{Printable, count};
 use crate::table::Table;
 use crate::wire::IngestResult;
 use anyhow::Context;
@@ -40,8 +40,12 @@ impl Printable for Summary {
             ("", "inserted")
         };
         let mut text = format!(
-            "{}: {what}{} rows read, {} {inserted}, {} already stored, {} rejected",
-            self.table, self.read, self.inserted, self.already_stored, self.rejected
+            "{}: {what}{} read, {} {inserted}, {} already stored, {} rejected",
+            self.table,
+            count(self.read, "row"),
+            self.inserted,
+            self.already_stored,
+            self.rejected
         );
         if let Some(file) = &self.rejects_file {
             text += &format!("\nrejected rows and their reasons: {}", file.display());
@@ -119,6 +123,14 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         }
     });
 
+    // Made before anything is sent, so that a path it cannot write stops
+    // the run while nothing is stored yet; removed again if no row is
+    // rejected, so that it always describes the latest run.
+    let mut rejects = BufWriter::new(
+        File::create(&rejects_path)
+            .with_context(|| format!("cannot create {}", rejects_path.display()))?,
+    );
+    let mut rejects_written = false;
     let progress = progress_bar(size, options.quiet);
     let plain_lines = !options.quiet && !std::io::stderr().is_terminal();
     let mut reader = csv::ReaderBuilder::new()
@@ -135,7 +147,6 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         rejects_file: None,
         dry_run: options.dry_run,
     };
-    let mut rejects: Option<BufWriter<File>> = None;
     let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
     let mut number = 0;
     loop {
@@ -162,7 +173,8 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
                     "message": "the record is not valid UTF-8",
                     "raw": csv_line(&record),
                 });
-                writeln!(open_rejects(&mut rejects, &rejects_path)?, "{reject}")?;
+                writeln!(rejects, "{reject}")?;
+                rejects_written = true;
             }
         }
         if batch.len() == BATCH || (!more && !batch.is_empty()) {
@@ -182,7 +194,8 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
                     "message": error.message,
                     "raw": pending.raw,
                 });
-                writeln!(open_rejects(&mut rejects, &rejects_path)?, "{line}")?;
+                writeln!(rejects, "{line}")?;
+                rejects_written = true;
             }
             if plain_lines {
                 let inserted = if options.dry_run {
@@ -191,8 +204,8 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
                     "inserted"
                 };
                 eprintln!(
-                    "batch {number}: {} rows, {} {inserted}, {} already stored, {} rejected",
-                    batch.len(),
+                    "batch {number}: {}, {} {inserted}, {} already stored, {} rejected",
+                    count(batch.len() as u64, "row"),
                     result.inserted,
                     result.already_stored,
                     result.rejected
@@ -210,24 +223,28 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         }
     }
     progress.finish_and_clear();
-    if let Some(mut out) = rejects {
-        out.flush()?;
+    rejects
+        .flush()
+        .with_context(|| format!("cannot write {}", rejects_path.display()))?;
+    drop(rejects);
+    if rejects_written {
         summary.rejects_file = Some(rejects_path);
+    } else if std::fs::metadata(&rejects_path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+        // Only an empty regular file: `--rejects /dev/stderr` stays.
+        std::fs::remove_file(&rejects_path)
+            .with_context(|| format!("cannot remove the empty {}", rejects_path.display()))?;
+    }
+    if summary.read == 0 {
+        anyhow::bail!(
+            "{} holds no rows: nothing was sent",
+            if stdin {
+                "standard input".to_owned()
+            } else {
+                options.source.display().to_string()
+            }
+        );
     }
     Ok(summary)
-}
-
-/// The rejects file, created on the first reject.
-fn open_rejects<'a>(
-    rejects: &'a mut Option<BufWriter<File>>,
-    path: &Path,
-) -> anyhow::Result<&'a mut BufWriter<File>> {
-    if rejects.is_none() {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        *rejects = Some(BufWriter::new(file));
-    }
-    Ok(rejects.as_mut().expect("just opened"))
 }
 
 /// Posts one batch, retrying when the API could not be reached. A retry of a

@@ -107,11 +107,11 @@ impl Printable for BackupList {
 impl Printable for RestoreResult {
     fn human(&self) -> String {
         format!(
-            "restored {} from {}: {} rows (it had {})\n\
+            "restored {} from {}: {} (it had {})\n\
              the table as it was is backed up as {}; to undo: client restore {} --backup {}",
             self.table,
             self.backup,
-            self.rows,
+            crate::output::count(self.rows, "row"),
             self.previous_rows,
             self.previous_backup,
             self.table,

@@ -83,7 +83,7 @@ pub async fn run(
                 .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", file.display()))?;
             eprintln!("wrote {}", file.display());
         }
-        None => print!("{text}"),
+        None => crate::output::stdout(text)?,
     }
     Ok(())
 }

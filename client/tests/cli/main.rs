@@ -1,6 +1,7 @@
 //! End-to-end: the real `client` binary against the real API on port 0
 //! (the workspace's test harness, `test-support`).
 
+mod edges;
 mod failures;
 mod formats;
 mod records;
