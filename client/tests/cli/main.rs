@@ -4,6 +4,7 @@
 mod edges;
 mod failures;
 mod formats;
+mod readme;
 mod records;
 mod rejects;
 mod reports_and_backups;
