@@ -1,5 +1,6 @@
 use super::raw::shorten;
 use super::{FieldError, Raw, RejectCode};
+use chrono::format::ParseErrorKind;
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
 /// When an employee was hired: RFC 3339 with a zone on the way in, stored and
@@ -20,10 +21,24 @@ impl HiringDate {
                 ),
             )
         };
-        let parsed = DateTime::parse_from_rfc3339(text).map_err(|_| invalid())?;
+        // Written as RFC 3339 asks, zone included, but no real moment: say
+        // so, rather than that the form is wrong.
+        let impossible = |what: &str| {
+            FieldError::new(
+                RejectCode::InvalidDatetime,
+                None,
+                format!("{} is not a real date and time ({what})", shorten(text)),
+            )
+        };
+        let parsed = DateTime::parse_from_rfc3339(text).map_err(|err| match err.kind() {
+            ParseErrorKind::OutOfRange | ParseErrorKind::Impossible => {
+                impossible("a month, day, hour, minute, second or zone out of range")
+            }
+            _ => invalid(),
+        })?;
         let utc = parsed.with_timezone(&Utc);
         if !(1..=9999).contains(&utc.year()) {
-            return Err(invalid());
+            return Err(impossible("in UTC it falls outside the years 1 to 9999"));
         }
         // Whole seconds only: the stored form has no fraction.
         Ok(HiringDate(utc.with_nanosecond(0).unwrap_or(utc)))
@@ -94,6 +109,33 @@ mod tests {
         ];
         for (raw, code) in cases {
             assert_eq!(HiringDate::parse(raw).unwrap_err().code, code, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_message_tells_a_wrong_form_from_an_impossible_date() {
+        let message = |text| HiringDate::parse(Raw::Text(text)).unwrap_err().message;
+        for wrong_form in [
+            "2021-11-07T02:48:42",
+            "2021-11-07",
+            "2021-11-07T02:48:42+0200",
+            "yesterday",
+        ] {
+            let said = message(wrong_form);
+            assert!(said.contains("with a zone, like"), "{wrong_form}: {said}");
+        }
+        for impossible in [
+            "2021-02-29T00:00:00Z",
+            "2021-13-01T00:00:00Z",
+            "2021-11-07T25:00:00+01:00",
+            "2021-11-07T10:00:00+24:00",
+            "0000-01-01T00:00:00+01:00",
+        ] {
+            let said = message(impossible);
+            assert!(
+                said.contains("is not a real date and time") && !said.contains("zone, like"),
+                "{impossible}: {said}"
+            );
         }
     }
 }

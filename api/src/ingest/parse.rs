@@ -634,23 +634,77 @@ mod fuzz {
             }
         }
 
+        /// Any JSON types in an employee's five fields: the verdict is the
+        /// one the field rules give, in column order. A type check is the
+        /// model's own (ids want integers, names and dates strings, null is
+        /// missing); the text rules of names and dates are theirs.
         #[test]
-        fn json_rows_of_any_value_types_get_a_verdict(values in prop::collection::vec(
+        fn json_rows_of_any_value_types_get_the_verdict_of_their_first_bad_field(values in prop::collection::vec(
             prop_oneof![
                 Just(serde_json::Value::Null),
                 any::<bool>().prop_map(serde_json::Value::from),
                 any::<i64>().prop_map(serde_json::Value::from),
+                (1i64..=2_147_483_647).prop_map(serde_json::Value::from),
                 any::<f64>().prop_map(serde_json::Value::from),
                 ".{0,300}".prop_map(serde_json::Value::from),
+                "[A-Za-z ]{0,12}".prop_map(serde_json::Value::from),
+                "20[0-9]{2}-(0[1-9]|1[0-2])-[0-3][0-9]T[0-2][0-9]:00:00(Z|[+-]0[0-9]:00)"
+                    .prop_map(serde_json::Value::from),
             ],
             5,
         )) {
+            use serde_json::Value;
             let columns = Table::Employees.columns();
-            let object: serde_json::Map<String, serde_json::Value> =
-                columns.iter().map(|c| (c.to_string(), values[columns.iter().position(|x| x == c).unwrap()].clone())).collect();
+            let object: serde_json::Map<String, Value> = columns
+                .iter()
+                .zip(&values)
+                .map(|(column, value)| (column.to_string(), value.clone()))
+                .collect();
             let body = serde_json::to_vec(&vec![object]).unwrap();
+
             let rows = parse_json_body(Table::Employees, &body).unwrap();
+
+            // The model: each field's verdict, the first failure wins.
+            let verdict = |column: usize, value: &Value| -> Option<RejectCode> {
+                let id = matches!(column, 0 | 3 | 4);
+                match value {
+                    Value::Null => Some(RejectCode::MissingField),
+                    Value::Number(n) if id => match n.as_i64() {
+                        Some(n) if (1..=2_147_483_647).contains(&n) => None,
+                        Some(_) => Some(RejectCode::OutOfRange),
+                        None => Some(RejectCode::InvalidInteger),
+                    },
+                    _ if id => Some(RejectCode::InvalidInteger),
+                    Value::String(text) if column == 1 => {
+                        crate::domain::Name::parse(Raw::String(text)).err().map(|e| e.code)
+                    }
+                    Value::String(text) => {
+                        crate::domain::HiringDate::parse(Raw::String(text)).err().map(|e| e.code)
+                    }
+                    _ if column == 1 => Some(RejectCode::InvalidName),
+                    _ => Some(RejectCode::InvalidDatetime),
+                }
+            };
+            let expected = values
+                .iter()
+                .enumerate()
+                .find_map(|(column, value)| verdict(column, value).map(|code| (columns[column], code)));
             prop_assert_eq!(rows.len(), 1);
+            match (&rows[0].parsed, expected) {
+                (Ok(Row::Employee(employee)), None) => {
+                    prop_assert_eq!(Some(i64::from(employee.id.get())), values[0].as_i64());
+                    prop_assert_eq!(Some(i64::from(employee.department_id.get())), values[3].as_i64());
+                    prop_assert_eq!(Some(i64::from(employee.job_id.get())), values[4].as_i64());
+                    let sent = crate::domain::Name::parse(Raw::String(values[1].as_str().unwrap())).unwrap();
+                    prop_assert_eq!(employee.name.as_str(), sent.as_str());
+                }
+                (Err(error), Some((column, code))) => {
+                    prop_assert_eq!(error.code, code, "{}", error.message);
+                    prop_assert_eq!(error.field, Some(column));
+                }
+                (parsed, expected) => prop_assert!(false, "parsed {:?}, expected {:?}", parsed, expected),
+            }
+            prop_assert_eq!(rows[0].id_hint, values[0].as_i64());
         }
     }
 }
