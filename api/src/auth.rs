@@ -1,13 +1,14 @@
 //! The bearer token that every write needs.
 
 use crate::error::ApiError;
+use crate::files::{self, Place};
 use anyhow::Context;
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// `Authorization: Bearer <token>`; needed by every endpoint that changes data.
@@ -88,21 +89,15 @@ pub fn load_or_create_token(path: &Path) -> anyhow::Result<String> {
     getrandom::fill(&mut bytes)
         .map_err(|err| anyhow::anyhow!("no randomness for a token: {err}"))?;
     let token = hex::encode(bytes);
-    let mut unique = [0u8; 8];
-    getrandom::fill(&mut unique).map_err(|err| anyhow::anyhow!("no randomness: {err}"))?;
-    let temp = dir.join(format!(".api-token.{}.tmp", hex::encode(unique)));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&temp)
-        .with_context(|| format!("cannot create {}", temp.display()))?;
-    writeln!(file, "{token}")?;
-    file.sync_all()?;
-    let linked = std::fs::hard_link(&temp, path);
-    let _ = std::fs::remove_file(&temp);
-    match linked {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "api-token".to_owned());
+    let mut temp = files::temp_file(dir, &name, 0o600)?;
+    writeln!(temp, "{token}")?;
+    // Written whole, then given its name only if no other process (a
+    // replica starting at the same time) gave it first.
+    match files::put_in_place(temp, dir, &name, Place::New) {
         Ok(()) => Ok(token),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => read_token(path)?
             .with_context(|| format!("{} vanished while it was read", path.display())),

@@ -33,44 +33,110 @@ pub fn sha256_of(input: &mut impl Read) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// A temp file's path, removed when this is dropped: on every way out of
-/// the code that writes it, a cancelled request included.
-pub struct TempPath(PathBuf);
-
-impl TempPath {
-    pub fn new(path: PathBuf) -> TempPath {
-        TempPath(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
+/// How a file written through [`temp_file`] takes its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Replacing a file of that name, if there is one (a saved report, a
+    /// backup's sidecar): a reader sees the old file or the new one whole.
+    Replace,
+    /// Never replacing one (a backup, the first-start token): when the name
+    /// is taken, [`put_in_place`] fails with `AlreadyExists` and the temp
+    /// file is removed. Two writers of one name cannot both win.
+    New,
 }
 
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        // Gone already once it was linked into place and removed.
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Writes `contents` to `dir/name` through a synced temp file of its own
-/// (a unique name, removed if anything fails) and a rename, so a reader
-/// sees the old file or a whole new one, never half of one, and two
-/// writers of one name never share a temp file.
-pub fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> anyhow::Result<()> {
+/// A temp file of its own in `dir`, named `.{name}.<random>.tmp` and
+/// created with `mode`; removed when it is dropped, so on every way out of
+/// the code that writes it (an error, a cancelled request) nothing is left.
+/// Every file the service writes goes through one: see [`put_in_place`].
+pub fn temp_file(dir: &Path, name: &str, mode: u32) -> anyhow::Result<tempfile::NamedTempFile> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut temp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
-        // Readable like any file written here (temp files default to 0600).
-        .permissions(std::fs::Permissions::from_mode(0o644))
+        .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
+        .with_context(|| format!("cannot create a temp file in {}", dir.display()))
+}
+
+/// Syncs `temp` (made by [`temp_file`] in `dir`) and gives it `name` there
+/// as `place` says, then syncs the folder, so that the name survives a
+/// crash too. A reader never sees half a file.
+pub fn put_in_place(
+    temp: tempfile::NamedTempFile,
+    dir: &Path,
+    name: &str,
+    place: Place,
+) -> std::io::Result<()> {
+    temp.as_file().sync_all()?;
+    let target = dir.join(name);
+    let placed = match place {
+        Place::Replace => temp.persist(&target),
+        Place::New => temp.persist_noclobber(&target),
+    };
+    // On failure the temp file is dropped with the error: removed.
+    placed.map_err(|err| err.error)?;
+    File::open(dir)?.sync_all()
+}
+
+/// Writes `contents` to `dir/name`, replacing the file there, through a
+/// temp file of its own: a reader sees the old file or a whole new one,
+/// and two writers of one name never share a temp file.
+pub fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> anyhow::Result<()> {
+    let mut temp = temp_file(dir, name, 0o644)?;
     temp.write_all(contents)
-        .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", temp.path().display()))?;
-    temp.persist(dir.join(name))
-        .with_context(|| format!("cannot rename into {}", dir.join(name).display()))?;
-    Ok(())
+    put_in_place(temp, dir, name, Place::Replace)
+        .with_context(|| format!("cannot write {}", dir.join(name).display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = temp_file(dir.path(), "x.avro", 0o644).unwrap();
+        first.write_all(b"first").unwrap();
+        let mut second = temp_file(dir.path(), "x.avro", 0o644).unwrap();
+        second.write_all(b"second").unwrap();
+        assert_ne!(first.path(), second.path());
+
+        put_in_place(first, dir.path(), "x.avro", Place::New).unwrap();
+        let lost = put_in_place(second, dir.path(), "x.avro", Place::New).unwrap_err();
+
+        assert_eq!(lost.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(dir.path().join("x.avro")).unwrap(), b"first");
+        assert_eq!(names(dir.path()), ["x.avro"]);
+    }
+
+    #[test]
+    fn a_replacement_is_whole_and_a_dropped_temp_file_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomically(dir.path(), "r.csv", b"old").unwrap();
+        write_atomically(dir.path(), "r.csv", b"new").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("r.csv")).unwrap(), b"new");
+
+        let mut abandoned = temp_file(dir.path(), "r.csv", 0o600).unwrap();
+        abandoned.write_all(b"half").unwrap();
+        assert_eq!(names(dir.path()).len(), 2);
+        drop(abandoned);
+        assert_eq!(names(dir.path()), ["r.csv"]);
+        let mode = std::fs::metadata(dir.path().join("r.csv"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
 }

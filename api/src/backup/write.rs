@@ -3,7 +3,8 @@ use crate::config::BackupCodec;
 use crate::db::{self, Db};
 use crate::domain::Table;
 use crate::wire::Record;
-use crate::{files, telemetry};
+use crate::files::{self, Place};
+use crate::telemetry;
 use anyhow::Context;
 use apache_avro::{Codec, DeflateSettings, Writer, ZstandardSettings};
 use sha2::{Digest, Sha256};
@@ -58,10 +59,14 @@ pub async fn create_backup(
 
     let (sender, receiver) = mpsc::channel::<Vec<Record>>(4);
     let final_path = dir.join(&name);
-    let temp = files::TempPath::new(dir.join(format!(".{name}.tmp")));
+    // Removed if the backup fails or its request is dropped.
+    let temp = files::temp_file(dir, &name, 0o644)?;
     let writer = {
-        let temp_path = temp.path().to_owned();
-        telemetry::spawn_blocking(move || write_file(&temp_path, table, codec, receiver))
+        let file = temp
+            .as_file()
+            .try_clone()
+            .with_context(|| format!("cannot write {}", temp.path().display()))?;
+        telemetry::spawn_blocking(move || write_file(file, table, codec, receiver))
     };
 
     let streamed = db::send_all_rows(db, table, &sender).await;
@@ -72,10 +77,9 @@ pub async fn create_backup(
         (Err(err), _) | (_, Err(err)) => return Err(err.context("backup failed")),
     };
 
-    // A hard link never replaces an existing file: names cannot collide.
-    std::fs::hard_link(temp.path(), &final_path)
+    // A new name never replaces an existing file: names cannot collide.
+    files::put_in_place(temp, dir, &name, Place::New)
         .with_context(|| format!("cannot create {}", final_path.display()))?;
-    drop(temp);
     let info = BackupInfo {
         name,
         table: table.name().to_owned(),
@@ -87,23 +91,17 @@ pub async fn create_backup(
         before_restore_of: before_restore_of.map(str::to_owned),
     };
     write_sidecar(&final_path, &info)?;
-    File::open(dir)?.sync_all()?;
     tracing::info!(name = %info.name, rows, bytes, "backup written");
     Ok(info)
 }
 
 /// Writes the Avro file; returns (rows, bytes, sha256).
 fn write_file(
-    path: &Path,
+    file: File,
     table: Table,
     codec: BackupCodec,
     mut chunks: mpsc::Receiver<Vec<Record>>,
 ) -> anyhow::Result<(u64, u64, String)> {
-    let file = File::options()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
     let schema = table_schema(table);
     let mut writer = Writer::builder()
         .schema(&schema)
@@ -126,8 +124,8 @@ fn write_file(
     writer.flush()?;
     let hashing = writer.into_inner()?;
     let (buffered, bytes, digest) = hashing.finish();
-    let file = buffered.into_inner().map_err(|err| err.into_error())?;
-    file.sync_all()?;
+    // Flushed to the file; `files::put_in_place` syncs it.
+    buffered.into_inner().map_err(|err| err.into_error())?;
     Ok((rows, bytes, hex::encode(digest)))
 }
 
