@@ -18,4 +18,3 @@ pub mod routes;
 pub mod server;
 pub mod startup;
 pub mod telemetry;
-pub mod wire;

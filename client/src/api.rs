@@ -1,11 +1,11 @@
 //! The HTTP side: one client, errors a person can act on.
 
-use crate::wire::ErrorBody;
 use anyhow::{Context, bail};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 use std::time::Duration;
+use vocab::ErrorBody;
 
 pub struct Api {
     http: reqwest::Client,
@@ -202,7 +202,7 @@ impl Api {
         }
         let text = response.text().await.unwrap_or_default();
         let (code, mut message) = match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => (body.code, body.message),
+            Ok(body) => (body.code.to_string(), body.message),
             Err(_) => (
                 status.canonical_reason().unwrap_or("error").to_owned(),
                 format!("the body is not the API's error shape: {}", snippet(&text)),

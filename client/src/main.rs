@@ -4,7 +4,6 @@ mod api;
 mod commands;
 mod output;
 mod table;
-mod wire;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use commands::reports::Report;
@@ -120,7 +119,7 @@ enum Command {
         table: Option<Table>,
         /// Only rejects from requests (api) or historical files (file).
         #[arg(long, value_enum)]
-        source: Option<commands::rejects::Source>,
+        source: Option<vocab::RejectSource>,
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,

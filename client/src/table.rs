@@ -3,39 +3,8 @@
 
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
-use serde::Serialize;
 use std::sync::LazyLock;
-
-/// One of the service's tables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Table {
-    Departments,
-    Jobs,
-    Employees,
-}
-
-impl Table {
-    /// Its name in the API's paths and answers.
-    pub fn name(self) -> &'static str {
-        match self {
-            Table::Departments => "departments",
-            Table::Jobs => "jobs",
-            Table::Employees => "employees",
-        }
-    }
-
-    /// Every table, in the order the API loads them (references first).
-    pub fn all() -> &'static [Table] {
-        Table::value_variants()
-    }
-}
-
-impl std::fmt::Display for Table {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use vocab::Table;
 
 /// A table, or `all` of them: for the commands where every table makes sense.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,16 +18,15 @@ impl TableOrAll {
     pub fn tables(self) -> Vec<Table> {
         match self {
             TableOrAll::One(table) => vec![table],
-            TableOrAll::All => Table::all().to_vec(),
+            TableOrAll::All => Table::ALL.to_vec(),
         }
     }
 }
 
 /// The tables' values, then `all`.
 static TABLE_OR_ALL: LazyLock<Vec<TableOrAll>> = LazyLock::new(|| {
-    Table::all()
-        .iter()
-        .copied()
+    Table::ALL
+        .into_iter()
         .map(TableOrAll::One)
         .chain([TableOrAll::All])
         .collect()
@@ -83,10 +51,10 @@ mod tests {
 
     #[test]
     fn command_line_values_are_the_api_names() {
-        for table in Table::all() {
+        for table in Table::ALL {
             let value = table.to_possible_value().unwrap();
             assert_eq!(value.get_name(), table.name());
-            assert_eq!(Table::from_str(table.name(), false), Ok(*table));
+            assert_eq!(Table::from_str(table.name(), false), Ok(table));
             assert_eq!(serde_json::to_value(table).unwrap(), table.name());
         }
     }

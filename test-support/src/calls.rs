@@ -2,14 +2,13 @@
 //! about the wire format, typed ones ([`Answer`]) for the rest.
 
 use crate::{TOKEN, TestApp, into_json};
-use api::error::{ErrorBody, ErrorCode};
-use api::wire::{
-    BackupInfo, BackupList, IngestResult, Record, RejectPage, RejectRecord, RestoreResult, RowPage,
-    TableList,
-};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt::Debug;
+use vocab::{
+    BackupInfo, BackupList, ErrorBody, ErrorCode, IngestResult, MAX_PAGE_ROWS, Record, RejectPage,
+    RejectRecord, RestoreResult, RowPage, TableList,
+};
 
 /// What a call answered: the typed body on success, the error body
 /// otherwise. Tests about the wire format itself use the raw calls.
@@ -152,7 +151,7 @@ impl TestApp {
         let mut rows = Vec::new();
         let mut after = 0;
         loop {
-            let page = self.page(table, after, 1000).await.ok();
+            let page = self.page(table, after, MAX_PAGE_ROWS).await.ok();
             rows.extend(page.rows);
             match page.next_after_id {
                 Some(next) => after = i64::from(next),
@@ -199,7 +198,7 @@ impl TestApp {
         let mut after = 0;
         loop {
             let page = self
-                .rejects_page(&format!("after_id={after}&limit=1000"))
+                .rejects_page(&format!("after_id={after}&limit={MAX_PAGE_ROWS}"))
                 .await
                 .ok();
             rejects.extend(page.rejects);

@@ -17,9 +17,9 @@ pub use write::create_backup;
 use crate::db::Db;
 use crate::domain::Table;
 use crate::telemetry;
-use crate::wire::BackupInfo;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
+use vocab::BackupInfo;
 
 const SIDECAR: &str = ".json";
 

@@ -11,6 +11,7 @@ use sqlx::Connection;
 use std::io::{BufReader, Seek};
 use std::path::Path;
 use tokio::sync::mpsc;
+use vocab::MAX_BATCH_ROWS;
 
 /// What a restore replaced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,7 +238,8 @@ fn read_rows(
         )));
         return;
     }
-    let mut chunk = Vec::with_capacity(1000);
+    // Chunks of a full batch: the insert's fastest statement shape.
+    let mut chunk = Vec::with_capacity(MAX_BATCH_ROWS);
     for (index, value) in reader.enumerate() {
         let record = index + 1;
         let row = value
@@ -259,7 +261,7 @@ fn read_rows(
                 return;
             }
         }
-        if chunk.len() == 1000 && !send(Ok(std::mem::take(&mut chunk))) {
+        if chunk.len() == MAX_BATCH_ROWS && !send(Ok(std::mem::take(&mut chunk))) {
             return;
         }
     }
@@ -329,7 +331,7 @@ mod fuzz {
         let mut writer = apache_avro::Writer::new(&schema, Vec::new()).unwrap();
         for id in 1..=20 {
             writer
-                .append_ser(crate::wire::JobRecord {
+                .append_ser(vocab::JobRecord {
                     job_id: id,
                     job_name: format!("Job {id}"),
                 })
@@ -351,7 +353,7 @@ mod fuzz {
 
         let schema = crate::backup::table_schema(Table::Jobs);
         let mut other = apache_avro::Writer::new(&schema, Vec::new()).unwrap();
-        let job = crate::wire::JobRecord {
+        let job = vocab::JobRecord {
             job_id: 99,
             job_name: "Swapped in".to_owned(),
         };

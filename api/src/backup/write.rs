@@ -2,7 +2,6 @@ use super::{BackupInfo, sidecar_path, table_schema};
 use crate::config::BackupCodec;
 use crate::db::{self, Db};
 use crate::domain::Table;
-use crate::wire::Record;
 use crate::files::{self, Place};
 use crate::telemetry;
 use anyhow::Context;
@@ -12,6 +11,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use tokio::sync::mpsc;
+use vocab::Record;
 
 /// Avro block size: 64 KiB measured fastest and smallest for these rows.
 const BLOCK_SIZE: usize = 64 * 1024;

@@ -2,8 +2,8 @@
 //! transaction, read back in keyset pages.
 
 use crate::domain::{RejectCode, Table};
-use crate::wire::{RejectRecord, RejectSource};
 use sqlx::{Any, AnyConnection, QueryBuilder};
+use vocab::{RejectRecord, RejectSource};
 
 /// Where a batch came from.
 #[derive(Clone, Copy, Debug)]

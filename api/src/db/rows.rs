@@ -1,11 +1,11 @@
 use super::{Db, Engine};
 use crate::domain::{Row, Table};
-use crate::wire::{DepartmentRecord, EmployeeRecord, JobRecord, Record};
 use futures::stream::StreamExt;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{Any, AnyConnection, Connection, FromRow, QueryBuilder};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
+use vocab::{DepartmentRecord, EmployeeRecord, JobRecord, MAX_BATCH_ROWS, Record};
 
 // Batch statements come in a few fixed shapes so that they stay in each
 // connection's prepared-statement cache (100 entries by default). A statement
@@ -82,8 +82,8 @@ pub(super) async fn insert_rows_into(
 ) -> sqlx::Result<()> {
     let mut rest = rows;
     while !rest.is_empty() {
-        let size = if rest.len() == 1000 {
-            1000
+        let size = if rest.len() == MAX_BATCH_ROWS {
+            MAX_BATCH_ROWS
         } else {
             1 << rest.len().ilog2()
         };

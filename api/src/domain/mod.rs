@@ -10,12 +10,12 @@ mod name;
 mod raw;
 mod rejection;
 mod row;
-mod table;
 
 pub use hiring_date::HiringDate;
 pub use id::RowId;
 pub use name::Name;
 pub use raw::Raw;
-pub use rejection::{FieldError, RejectCode};
+pub use rejection::FieldError;
 pub use row::{Department, Employee, Job, Row};
-pub use table::{Table, UnknownTable};
+// The shared vocabulary, spoken here too.
+pub use vocab::{RejectCode, Table, UnknownTable};

@@ -1,9 +1,9 @@
 use super::Candidate;
 use crate::db::{self, NewReject};
 use crate::domain::{FieldError, RejectCode, Row, Table};
-use crate::wire::Record;
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
+use vocab::Record;
 
 /// A row that was not stored, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,8 +30,7 @@ impl Rejection {
     }
 }
 
-/// The longest raw row recorded, in bytes; a longer one is cut and marked.
-pub const MAX_RAW_BYTES: usize = 4096;
+pub use vocab::MAX_RAW_BYTES;
 
 /// `raw` as recorded: whole up to [`MAX_RAW_BYTES`], else its first bytes
 /// (at a character boundary) and a marker saying how long it was.

@@ -2,8 +2,7 @@ use super::records::{CsvRecord, CsvRecords};
 use crate::domain::{FieldError, Raw, RejectCode, Row, Table};
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-/// Most rows one request may carry.
-pub const MAX_BATCH_ROWS: usize = 1000;
+pub use vocab::MAX_BATCH_ROWS;
 
 /// One incoming row: where it was, what it looked like, and whether it fits
 /// the dictionary.
@@ -238,7 +237,9 @@ impl<'de> Visitor<'de> for RowsVisitor<'_> {
         while let Some(object) = seq.next_element_seed(RowSeed { keep })? {
             if rows.len() == MAX_BATCH_ROWS {
                 self.too_many.set(true);
-                return Err(serde::de::Error::custom("more than 1000 rows"));
+                return Err(serde::de::Error::custom(format!(
+                    "more than {MAX_BATCH_ROWS} rows"
+                )));
             }
             rows.push(json_candidate(self.table, rows.len() as u64, object));
         }

@@ -3,17 +3,16 @@ use crate::auth::WriteAccess;
 use crate::backup::{self, NameError, RestoreError};
 use crate::error::{ApiError, ErrorCode};
 use crate::telemetry;
-use crate::wire::{BackupInfo, BackupList, RestoreResult};
 use poem::{Request, RequestBody};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
-use poem_openapi::{
-    ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApi,
-};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi};
 use std::sync::Arc;
 use std::time::Instant;
+use vocab::RestoreRequest;
+use vocab::{BackupInfo, BackupList, RestoreResult};
 
 pub struct BackupsApi {
     pub state: Arc<AppState>,
@@ -24,25 +23,6 @@ enum BackupCreated {
     /// The backup was written.
     #[oai(status = 201)]
     Created(Json<BackupInfo>),
-}
-
-/// Which backup to restore.
-#[derive(Object, serde::Deserialize)]
-#[oai(deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
-struct RestoreRequest {
-    /// A backup name from the list; the newest when absent.
-    #[oai(validator(
-        max_length = 255,
-        pattern = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.avro$"
-    ))]
-    #[serde(default, deserialize_with = "string_not_null")]
-    backup: Option<String>,
-}
-
-/// A member that may be left out but, when present, is a string (not null).
-fn string_not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    <String as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 #[OpenApi(tag = "ApiTags::Backups")]

@@ -1,16 +1,12 @@
 use super::{ApiTags, AppState};
 use crate::error::ApiError;
 use poem_openapi::payload::{Json, PlainText};
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;
+use vocab::Status;
 
 pub struct HealthApi {
     pub state: Arc<AppState>,
-}
-
-#[derive(Object)]
-struct Status {
-    status: String,
 }
 
 /// The metrics exposition (its content type is `metrics::CONTENT_TYPE`).

@@ -10,12 +10,12 @@ use crate::db::{self, LoadOverview};
 use crate::domain::Table;
 use crate::reports::escape;
 use crate::telemetry;
-use crate::wire::{BackupInfo, RejectRecord, RejectSource};
 use poem::Request;
 use poem_openapi::payload::Html;
 use poem_openapi::{ApiResponse, OpenApi};
 use std::fmt::Write as _;
 use std::sync::Arc;
+use vocab::{BackupInfo, RejectRecord, RejectSource};
 
 /// Backups shown per table, loads and rejects shown in all.
 const BACKUPS_PER_TABLE: usize = 3;
@@ -124,7 +124,7 @@ impl Overview {
             escape(&self.engine),
         );
         html.push_str(&historical_note(state));
-        html.push_str(SEND_DATA);
+        html.push_str(&send_data());
 
         html.push_str("<h2>Tables</h2><table><thead><tr><th>Table</th><th>Rows</th><th>Read</th></tr></thead><tbody>");
         for (table, rows) in &self.tables {
@@ -258,11 +258,16 @@ impl Overview {
 }
 
 /// How to send rows, for a person who has just opened the page.
-const SEND_DATA: &str = "<p>Send rows with the client, <code>client add-records employees \
-     new_hires.csv</code> (in batches of 1000, rejects written beside the file), or with \
-     <code>POST /api/v1/tables/{table}/rows</code>: a JSON array or headerless CSV of 1 to 1000 \
-     rows, with <code>Authorization: Bearer &lt;token&gt;</code> (see \
-     <a href=\"/docs\">Swagger UI</a>).</p>";
+fn send_data() -> String {
+    let most = vocab::MAX_BATCH_ROWS;
+    format!(
+        "<p>Send rows with the client, <code>client add-records employees new_hires.csv</code> \
+         (in batches of {most}, rejects written beside the file), or with \
+         <code>POST /api/v1/tables/{{table}}/rows</code>: a JSON array or headerless CSV of 1 to \
+         {most} rows, with <code>Authorization: Bearer &lt;token&gt;</code> (see \
+         <a href=\"/docs\">Swagger UI</a>).</p>"
+    )
+}
 
 /// What the historical load did not find at this start, when a file was
 /// missing: where it looked.

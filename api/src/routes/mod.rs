@@ -91,11 +91,12 @@ pub fn openapi(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         "Hiring data migration service",
         env!("CARGO_PKG_VERSION"),
     )
-    .description(
+    .description(format!(
         "Moves historical HR data (departments, jobs, hired employees) from CSV into SQL, \
-         takes new rows in batches of 1 to 1000, and records every rejected row with its reason. \
+         takes new rows in batches of 1 to {}, and records every rejected row with its reason. \
          Writes need `Authorization: Bearer <token>`.",
-    )
+        vocab::MAX_BATCH_ROWS
+    ))
 }
 
 #[derive(Tags)]
@@ -112,26 +113,7 @@ enum ApiTags {
     Health,
 }
 
-/// The `{table}` path parameter: the closed set of tables.
-#[derive(Clone, Copy, Debug, poem_openapi::Enum)]
-#[oai(rename = "TableName", rename_all = "snake_case")]
-pub enum TableName {
-    Departments,
-    Jobs,
-    Employees,
-}
-
-impl TableName {
-    pub fn table(self) -> Table {
-        match self {
-            TableName::Departments => Table::Departments,
-            TableName::Jobs => Table::Jobs,
-            TableName::Employees => Table::Employees,
-        }
-    }
-}
-
-/// The `{table}` path parameter, documented as [`TableName`]. Parsing never
+/// The `{table}` path parameter, documented as [`Table`] (`TableName`). Parsing never
 /// fails here, so poem-openapi's generic 400 never answers for it; the
 /// handler asks [`TableParam::table`], which is a 404 `unknown_table` for
 /// anything but the three names.
@@ -157,15 +139,15 @@ impl Type for TableParam {
     type RawElementValueType = Self;
 
     fn name() -> Cow<'static, str> {
-        TableName::name()
+        <Table as Type>::name()
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        TableName::schema_ref()
+        <Table as Type>::schema_ref()
     }
 
     fn register(registry: &mut Registry) {
-        TableName::register(registry);
+        <Table as Type>::register(registry);
     }
 
     fn as_raw_value(&self) -> Option<&Self> {

@@ -1,12 +1,12 @@
 //! Request bodies read as raw bytes, so that rows are validated one by one
 //! (a bad row is a row-level reject, not a failed request).
 
-use crate::wire::Record;
 use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::ApiRequest;
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
+use vocab::Record;
 
 /// A batch of rows, as JSON or CSV.
 #[derive(ApiRequest)]
@@ -49,7 +49,7 @@ impl Payload for JsonRows {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
             items: Some(Box::new(Record::schema_ref())),
             min_items: Some(1),
-            max_items: Some(1000),
+            max_items: Some(vocab::MAX_BATCH_ROWS),
             ..MetaSchema::new("array")
         }))
     }

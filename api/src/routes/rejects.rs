@@ -1,11 +1,12 @@
-use super::{ApiTags, AppState, TableName};
+use super::{ApiTags, AppState};
 use crate::db;
+use crate::domain::Table;
 use crate::error::ApiError;
-use crate::wire::{RejectPage, RejectSource};
 use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use std::sync::Arc;
+use vocab::{RejectPage, RejectSource};
 
 pub struct RejectsApi {
     pub state: Arc<AppState>,
@@ -27,7 +28,7 @@ impl RejectsApi {
     async fn list_rejects(
         &self,
         /// Only this table's rejects.
-        table: Query<Option<TableName>>,
+        table: Query<Option<Table>>,
         /// Only rejects from requests (`api`) or from historical files (`file`).
         source: Query<Option<RejectSource>>,
         /// Return rejects with a `reject_id` greater than this.
@@ -40,7 +41,7 @@ impl RejectsApi {
         )]
         limit: Query<u32>,
     ) -> Result<Json<RejectPage>, ApiError> {
-        let table = table.0.map(TableName::table);
+        let table = table.0;
         let mut conn = self.state.db.acquire().await?;
         let rejects = db::page_rejects(&mut conn, table, source.0, after_id.0, limit.0).await?;
         let next_after_id = (rejects.len() == limit.0 as usize)

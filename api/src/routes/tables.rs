@@ -5,13 +5,13 @@ use crate::db;
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::{self, Source};
 use crate::metrics::RowSource;
-use crate::wire::{IngestResult, Record, RowError, RowPage, TableCount, TableList};
 use poem::Request;
 use poem::middleware::ReqId;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;
+use vocab::{IngestResult, Record, RowError, RowPage, TableCount, TableList};
 
 pub struct TablesApi {
     pub state: Arc<AppState>,

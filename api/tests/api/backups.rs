@@ -432,14 +432,14 @@ engine_tests! {
         let backup = app.backup("employees").await.ok();
         assert_eq!(backup.rows, 20_000);
         let file = std::fs::File::open(app.backups_dir().join(&backup.name)).unwrap();
-        let read: Vec<api::wire::EmployeeRecord> = apache_avro::Reader::new(file)
+        let read: Vec<vocab::EmployeeRecord> = apache_avro::Reader::new(file)
             .unwrap()
             .map(|value| apache_avro::from_value(&value.unwrap()).unwrap())
             .collect();
-        let expected: Vec<api::wire::EmployeeRecord> = expected
+        let expected: Vec<vocab::EmployeeRecord> = expected
             .into_iter()
             .map(|row| match row {
-                api::wire::Record::Employee(e) => e,
+                vocab::Record::Employee(e) => e,
                 other => panic!("{other:?}"),
             })
             .collect();
@@ -448,9 +448,9 @@ engine_tests! {
 
         app.post_csv("employees", "999999,Late,2021-01-01T00:00:00Z,1,1\n").await;
         assert_eq!(app.restore("employees", Some(&backup.name)).await.ok().rows, 20_000);
-        let restored: Vec<api::wire::Record> = app.all_rows("employees").await;
+        let restored: Vec<vocab::Record> = app.all_rows("employees").await;
         assert_eq!(restored.len(), 20_000);
-        assert!(restored.iter().zip(&read).all(|(r, e)| *r == api::wire::Record::Employee(e.clone())));
+        assert!(restored.iter().zip(&read).all(|(r, e)| *r == vocab::Record::Employee(e.clone())));
     }
 
     async fn backup_and_restore_need_the_token(engine) {

@@ -1,8 +1,8 @@
 //! Faults and load: many writers at once, and the server killed (SIGKILL)
 //! mid-ingest. Nothing stored is lost or doubled, and every row sent is
 //! accounted for as stored or as a logged reject.
-use api::domain::RejectCode;
 use test_support::engine_tests;
+use vocab::RejectCode;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

@@ -1,8 +1,8 @@
-use api::domain::RejectCode;
-use api::wire::RejectSource;
 use std::path::Path;
 use test_support::engine_tests;
 use test_support::{Engine, TestDb, challenge_fixture, spawn_app_with_data};
+use vocab::RejectCode;
+use vocab::RejectSource;
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -134,7 +134,7 @@ engine_tests! {
         let name_of = |id: i32| {
             rows.iter()
                 .find_map(|row| match row {
-                    api::wire::Record::Employee(e) if e.employee_id == id => Some(e.employee_name.clone()),
+                    vocab::Record::Employee(e) if e.employee_id == id => Some(e.employee_name.clone()),
                     _ => None,
                 })
                 .unwrap()

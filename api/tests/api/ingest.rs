@@ -1,8 +1,8 @@
-use api::domain::RejectCode;
-use api::wire::{JobRecord, Record, RejectSource};
 use serde_json::{Value, json};
 use test_support::engine_tests;
 use test_support::{TOKEN, TestApp, employee, spawn_app};
+use vocab::RejectCode;
+use vocab::{JobRecord, Record, RejectSource};
 
 fn codes(body: &Value) -> Vec<(u64, String)> {
     body["errors"]

@@ -147,6 +147,40 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
 }
 
 #[tokio::test]
+async fn the_documented_limits_are_the_shared_constants() {
+    // poem-openapi's validators take literals: the document must still say
+    // what vocab::MAX_BATCH_ROWS and MAX_PAGE_ROWS say.
+    let app = spawn_app(Engine::Sqlite).await;
+    let (_, spec) = app.get("/openapi.json").await;
+    let limit = |path: &str| {
+        spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .map(|p| p["schema"]["maximum"].as_f64().unwrap())
+            .unwrap()
+    };
+    let page = f64::from(vocab::MAX_PAGE_ROWS);
+    assert_eq!(limit("/api/v1/tables/{table}/rows"), page);
+    assert_eq!(limit("/api/v1/rejects"), page);
+    let insert = &spec["paths"]["/api/v1/tables/{table}/rows"]["post"];
+    let json = &insert["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(json["maxItems"], vocab::MAX_BATCH_ROWS);
+    let too_many = insert["responses"]["422"]["description"].as_str().unwrap();
+    assert!(
+        too_many.contains(&format!("more than {} rows", vocab::MAX_BATCH_ROWS)),
+        "{too_many}"
+    );
+    assert!(
+        spec["info"]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("1 to {}", vocab::MAX_BATCH_ROWS))
+    );
+}
+
+#[tokio::test]
 async fn without_a_configured_token_one_is_generated_privately_and_required() {
     use std::os::unix::fs::PermissionsExt;
     let app = spawn_app_with_config(Engine::Sqlite, |config| config.api_token = None).await;

@@ -1,11 +1,11 @@
 //! The `rejects` table and `GET /api/v1/rejects`: every rejected row,
 //! recorded in its batch's transaction, read back by table and source.
 
-use api::domain::RejectCode;
 use api::error::ErrorCode;
-use api::wire::RejectSource;
 use test_support::engine_tests;
 use test_support::{spawn_app, spawn_app_with_data};
+use vocab::RejectCode;
+use vocab::RejectSource;
 
 engine_tests! {
     async fn rejects_are_paged_oldest_first_and_filtered_by_table_and_source(engine) {

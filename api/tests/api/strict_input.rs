@@ -2,9 +2,9 @@
 //! (shape, Content-Type and charset, Content-Encoding) is refused before
 //! anything acts on it; above all, a malformed restore never restores.
 use crate::backups::seeded;
-use api::wire::Record;
 use serde_json::json;
 use test_support::{Engine, TestApp, employee, engine_tests};
+use vocab::Record;
 
 const JSON: &str = "application/json";
 

@@ -3,7 +3,6 @@
 use crate::api::{Api, Failure};
 use crate::output::{Printable, count};
 use crate::table::Table;
-use crate::wire::IngestResult;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -12,8 +11,8 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use vocab::{IngestResult, MAX_BATCH_ROWS};
 
-const BATCH: usize = 1000;
 const ATTEMPTS: u32 = 4;
 
 /// What happened to the file.
@@ -147,7 +146,7 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         rejects_file: None,
         dry_run: options.dry_run,
     };
-    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH_ROWS);
     let mut number = 0;
     loop {
         let more = reader
@@ -177,7 +176,7 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
                 rejects_written = true;
             }
         }
-        if batch.len() == BATCH || (!more && !batch.is_empty()) {
+        if batch.len() == MAX_BATCH_ROWS || (!more && !batch.is_empty()) {
             number += 1;
             let result = send(api, &options, &batch, &progress).await?;
             summary.inserted += result.inserted;

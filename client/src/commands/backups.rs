@@ -3,7 +3,7 @@
 use crate::api::Api;
 use crate::output::{self, DataFormat, Printable};
 use crate::table::{Table, TableOrAll};
-use crate::wire::{BackupInfo, BackupList, RestoreRequest, RestoreResult};
+use vocab::{BackupInfo, BackupList, RestoreRequest, RestoreResult};
 
 /// `backup <table|all>`: a new Avro backup of one or every table, printed
 /// in the shape of the listing.
@@ -42,7 +42,9 @@ pub async fn restore(
             "restore replaces every row of {table} with the backup's; run again with --yes to do it"
         );
     }
-    let body = backup.map(|backup| RestoreRequest { backup });
+    let body = backup.map(|backup| RestoreRequest {
+        backup: Some(backup.to_owned()),
+    });
     let result: RestoreResult = api
         .post(&format!("/api/v1/tables/{table}/restore"), body.as_ref())
         .await?;

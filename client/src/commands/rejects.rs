@@ -5,20 +5,11 @@
 use crate::api::Api;
 use crate::output::{self, DataFormat};
 use crate::table::Table;
-use crate::wire::{Reject, RejectPage};
 use anyhow::Context;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
-
-/// Where the rejected rows came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Source {
-    /// REST requests.
-    Api,
-    /// Historical files.
-    File,
-}
+use vocab::{MAX_PAGE_ROWS, RejectPage, RejectRecord, RejectSource};
 
 /// Writes every reject of `table` and `source` (all when `None`), oldest
 /// first, to `output` or standard output. CSV is the raw rows alone, one per
@@ -26,7 +17,7 @@ pub enum Source {
 pub async fn run(
     api: &Api,
     table: Option<Table>,
-    source: Option<Source>,
+    source: Option<RejectSource>,
     format: DataFormat,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
@@ -35,13 +26,11 @@ pub async fn run(
         filters.push_str(&format!("&table={table}"));
     }
     if let Some(source) = source {
-        let name = match source {
-            Source::Api => "api",
-            Source::File => "file",
-        };
-        filters.push_str(&format!("&source={name}"));
+        filters.push_str(&format!("&source={}", source.as_str()));
     }
-    let path = |after_id: i64| format!("/api/v1/rejects?limit=1000&after_id={after_id}{filters}");
+    let path = |after_id: i64| {
+        format!("/api/v1/rejects?limit={MAX_PAGE_ROWS}&after_id={after_id}{filters}")
+    };
     // The file is made only once the API has answered: a failure leaves
     // an earlier file as it was.
     let mut page: RejectPage = api.get(&path(0)).await?;
@@ -92,20 +81,20 @@ pub async fn run(
 
 /// One aligned table of a page: where each row came from and why it was
 /// not stored.
-fn human(rejects: &[Reject]) -> String {
+fn human(rejects: &[RejectRecord]) -> String {
     let rows = rejects
         .iter()
         .map(|r| {
             let origin = match (&r.file_name, r.line, &r.request_id, r.row) {
                 (Some(file), Some(line), _, _) => format!("{file}:{line}"),
                 (_, _, Some(request), Some(row)) => format!("request {request}, row {row}"),
-                _ => r.source.clone(),
+                _ => r.source.as_str().to_owned(),
             };
             vec![
                 r.reject_id.to_string(),
                 r.table.clone(),
                 origin,
-                r.code.clone(),
+                r.code.to_string(),
                 r.message.clone(),
             ]
         })

@@ -3,8 +3,8 @@
 
 use crate::api::Api;
 use crate::output::{Format, table};
-use crate::wire::{Req1, Req2};
 use std::path::Path;
+use vocab::{DepartmentsAboveMean, HiresByQuarter};
 
 /// Which report.
 #[derive(Clone, Copy)]
@@ -35,8 +35,12 @@ pub async fn run(
     let text = match format {
         Format::Json => {
             let json = match report {
-                Report::Req1 => serde_json::to_string_pretty(&api.get::<Req1>(&query).await?),
-                Report::Req2 => serde_json::to_string_pretty(&api.get::<Req2>(&query).await?),
+                Report::Req1 => {
+                    serde_json::to_string_pretty(&api.get::<HiresByQuarter>(&query).await?)
+                }
+                Report::Req2 => {
+                    serde_json::to_string_pretty(&api.get::<DepartmentsAboveMean>(&query).await?)
+                }
             };
             json? + "\n"
         }
@@ -50,7 +54,7 @@ pub async fn run(
         }
         Format::Table => match report {
             Report::Req1 => {
-                let body: Req1 = api.get(&query).await?;
+                let body: HiresByQuarter = api.get(&query).await?;
                 let rows = body
                     .rows
                     .into_iter()
@@ -63,7 +67,7 @@ pub async fn run(
                 format!("{rendered}\n")
             }
             Report::Req2 => {
-                let body: Req2 = api.get(&query).await?;
+                let body: DepartmentsAboveMean = api.get(&query).await?;
                 let rows = body
                     .rows
                     .into_iter()

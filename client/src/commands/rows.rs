@@ -3,7 +3,7 @@
 use crate::api::Api;
 use crate::output::{self, DataFormat, Printable};
 use crate::table::Table;
-use crate::wire::{Department, Employee, Job, Record, Status, TableList};
+use vocab::{DepartmentRecord, EmployeeRecord, JobRecord, Record, Status, TableList};
 
 /// `tables`: each table with its row count.
 pub async fn tables(api: &Api, format: DataFormat) -> anyhow::Result<()> {
@@ -15,9 +15,9 @@ pub async fn tables(api: &Api, format: DataFormat) -> anyhow::Result<()> {
 pub async fn get(api: &Api, table: Table, id: i64, format: DataFormat) -> anyhow::Result<()> {
     let path = format!("/api/v1/tables/{table}/rows/{id}");
     let row = match table {
-        Table::Departments => Record::Department(api.get::<Department>(&path).await?),
-        Table::Jobs => Record::Job(api.get::<Job>(&path).await?),
-        Table::Employees => Record::Employee(api.get::<Employee>(&path).await?),
+        Table::Departments => Record::Department(api.get::<DepartmentRecord>(&path).await?),
+        Table::Jobs => Record::Job(api.get::<JobRecord>(&path).await?),
+        Table::Employees => Record::Employee(api.get::<EmployeeRecord>(&path).await?),
     };
     output::print(format, &row)
 }

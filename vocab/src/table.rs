@@ -1,8 +1,15 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The closed set of tables the service manages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The `{table}` path parameter: the closed set of tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(
+    feature = "openapi",
+    oai(rename = "TableName", rename_all = "snake_case")
+)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Table {
     Departments,
     Jobs,
@@ -13,6 +20,7 @@ impl Table {
     /// Every table, in load order: referenced tables come before employees.
     pub const ALL: [Table; 3] = [Table::Departments, Table::Jobs, Table::Employees];
 
+    /// Its name in the API's paths and answers, and in SQL.
     pub fn name(self) -> &'static str {
         match self {
             Table::Departments => "departments",
@@ -47,10 +55,21 @@ impl fmt::Display for Table {
     }
 }
 
-/// The name given is not one of the managed tables.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown table `{0}`: expected one of departments, jobs, employees")]
+/// The name given is not one of the tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownTable(pub String);
+
+impl fmt::Display for UnknownTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown table `{}`: expected one of departments, jobs, employees",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownTable {}
 
 impl FromStr for Table {
     type Err = UnknownTable;
@@ -71,6 +90,7 @@ mod tests {
     fn table_names_parse_and_nothing_else_does() {
         for table in Table::ALL {
             assert_eq!(table.name().parse::<Table>().unwrap(), table);
+            assert_eq!(serde_json::to_value(table).unwrap(), table.name());
         }
         for bad in ["", "Departments", "employee", "jobs ", "users", "jobs;drop"] {
             assert!(bad.parse::<Table>().is_err(), "{bad:?} parsed");
