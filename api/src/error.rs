@@ -141,7 +141,6 @@ impl From<BodyError> for ApiError {
             BodyError::Empty => ApiError::Unprocessable(message, ErrorCode::EmptyBatch),
             BodyError::TooManyRows => ApiError::Unprocessable(message, ErrorCode::TooManyRows),
             BodyError::NotJsonRows(_) => ApiError::BadRequest(message, ErrorCode::InvalidJson),
-            BodyError::NotUtf8(_) => ApiError::BadRequest(message, ErrorCode::InvalidCsv),
         }
     }
 }

@@ -139,7 +139,9 @@ impl Api {
             .http
             .post(self.url(path))
             .bearer_auth(token)
-            .header("content-type", "text/csv; charset=utf-8")
+            // No charset: a file's rows that are not UTF-8 go as they are,
+            // for the API to reject and record exactly.
+            .header("content-type", "text/csv")
             .body(body);
         let body = self.body(self.send(request).await?).await?;
         self.decode("POST", path, &body)

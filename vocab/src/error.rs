@@ -22,8 +22,6 @@ pub enum ErrorCode {
     BadBody,
     /// 400: the body is not the JSON the endpoint documents.
     InvalidJson,
-    /// 400: the body is not UTF-8 CSV.
-    InvalidCsv,
     /// 400: a path or query parameter is not valid.
     InvalidParameter,
     /// 400: a backup name that is not a plain file name.

@@ -16,7 +16,7 @@ mod table;
 
 pub use backup::{BackupInfo, BackupList, RestoreRequest, RestoreResult};
 pub use error::{ErrorBody, ErrorCode};
-pub use reject::{RejectCode, RejectPage, RejectRecord, RejectSource, RowError};
+pub use reject::{RejectCode, RejectPage, RejectRecord, RejectSource, RowError, raw_fields};
 pub use report::{DepartmentHires, DepartmentsAboveMean, HiresByQuarter, QuarterHires};
 pub use rows::{
     DepartmentRecord, EmployeeRecord, IngestResult, JobRecord, Record, RowPage, Status, TableCount,

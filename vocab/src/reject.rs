@@ -1,4 +1,7 @@
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 /// Stable, machine-readable reason a row was rejected.
@@ -166,10 +169,39 @@ pub struct RejectRecord {
     pub code: RejectCode,
     pub message: String,
     /// The row as received (CSV line or JSON object), cut to 4 KiB with a
-    /// marker.
+    /// marker. Bytes that are not UTF-8 show as U+FFFD here; `raw_base64`
+    /// then has them exactly.
     pub raw: String,
+    /// Only for a row whose bytes are not UTF-8 (`invalid_encoding`): the
+    /// row exactly as received, cut like `raw`, in base64.
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_base64: Option<String>,
     /// UTC, RFC 3339 with milliseconds.
     pub created_at: String,
+}
+
+impl RejectRecord {
+    /// The row exactly as it was received.
+    pub fn raw_bytes(&self) -> Cow<'_, [u8]> {
+        match self.raw_base64.as_deref().map(|text| BASE64.decode(text)) {
+            Some(Ok(bytes)) => Cow::Owned(bytes),
+            _ => Cow::Borrowed(self.raw.as_bytes()),
+        }
+    }
+}
+
+/// A row as received, as `raw` and `raw_base64` carry it: the text (bytes
+/// that are not UTF-8 as U+FFFD) and, only when that text is not exact, the
+/// bytes in base64.
+pub fn raw_fields(bytes: &[u8]) -> (String, Option<String>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_owned(), None),
+        Err(_) => (
+            String::from_utf8_lossy(bytes).into_owned(),
+            Some(BASE64.encode(bytes)),
+        ),
+    }
 }
 
 /// A page of rejects, oldest first.
@@ -181,4 +213,36 @@ pub struct RejectPage {
     #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_after_id: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_bytes_come_back_exactly_whatever_their_encoding() {
+        for bytes in [&b"1,Ops"[..], b"1,Caf\xe9", b"\xff\xfe,x", b""] {
+            let (raw, raw_base64) = raw_fields(bytes);
+            assert_eq!(raw_base64.is_some(), std::str::from_utf8(bytes).is_err());
+            let record = RejectRecord {
+                reject_id: 1,
+                table: "jobs".to_owned(),
+                source: RejectSource::Api,
+                request_id: None,
+                file_name: None,
+                file_sha256: None,
+                line: None,
+                row: None,
+                id: None,
+                field: None,
+                code: RejectCode::InvalidEncoding,
+                message: String::new(),
+                raw,
+                raw_base64,
+                created_at: String::new(),
+            };
+            assert_eq!(&*record.raw_bytes(), bytes);
+        }
+        assert_eq!(raw_fields(b"1,Caf\xe9").0, "1,Caf\u{fffd}");
+    }
 }

@@ -16,7 +16,7 @@ pub use loads::{
     LoadOverview, LoadRecord, Progress, finish_load, latest_loads, load_record, record_progress,
     start_load,
 };
-pub use rejects::{NewReject, Source, latest_rejects, page_rejects, record_rejects, reject_counts};
+pub use rejects::{Source, latest_rejects, page_rejects, record_rejects, reject_counts};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
 pub use rows::{
     existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows, table_counts,

@@ -1,9 +1,9 @@
 //! The `rejects` table: every rejected row, written in its batch's own
 //! transaction, read back in keyset pages.
 
-use crate::domain::{RejectCode, Table};
+use crate::domain::{Reject, RejectCode, Table};
 use sqlx::{Any, AnyConnection, QueryBuilder};
-use vocab::{RejectRecord, RejectSource};
+use vocab::{RejectRecord, RejectSource, raw_fields};
 
 /// Where a batch came from.
 #[derive(Clone, Copy, Debug)]
@@ -12,19 +12,6 @@ pub enum Source<'a> {
     Request { request_id: &'a str },
     /// A historical CSV file, with its SHA-256.
     File { name: &'a str, sha256: &'a str },
-}
-
-/// One rejected row to record.
-#[derive(Clone, Copy, Debug)]
-pub struct NewReject<'a> {
-    /// 0-based index in a request, or 1-based line in a file.
-    pub position: u64,
-    pub id: Option<i64>,
-    pub field: Option<&'a str>,
-    pub code: RejectCode,
-    pub message: &'a str,
-    /// The row as received, already cut to size.
-    pub raw: &'a str,
 }
 
 /// Rows per INSERT: 14 parameters each stays well under every engine's
@@ -37,7 +24,7 @@ pub async fn record_rejects(
     conn: &mut AnyConnection,
     table: Table,
     source: Source<'_>,
-    rejects: &[NewReject<'_>],
+    rejects: &[Reject],
     now: &str,
 ) -> sqlx::Result<()> {
     let (kind, request_id, file_name, file_sha256) = match source {
@@ -47,7 +34,7 @@ pub async fn record_rejects(
     for chunk in rejects.chunks(ROWS_PER_INSERT) {
         let mut query = QueryBuilder::<Any>::new(
             "INSERT INTO rejects (table_name, source, request_id, file_name, file_sha256, line, \
-             batch_row, row_id, field, code, message, raw, created_at) ",
+             batch_row, row_id, field, code, message, raw, raw_bytes, created_at) ",
         );
         query.push_values(chunk, |mut row, reject| {
             let position = i64::try_from(reject.position).unwrap_or(i64::MAX);
@@ -63,10 +50,16 @@ pub async fn record_rejects(
                 .push_bind(line)
                 .push_bind(batch_row)
                 .push_bind(reject.id)
-                .push_bind(reject.field)
-                .push_bind(reject.code.as_str())
-                .push_bind(reject.message)
-                .push_bind(reject.raw)
+                .push_bind(reject.why.field)
+                .push_bind(reject.why.code.as_str())
+                .push_bind(reject.why.message.clone())
+                .push_bind(raw_fields(&reject.raw).0)
+                // The exact bytes only where the text is not exact.
+                .push_bind(
+                    std::str::from_utf8(&reject.raw)
+                        .is_err()
+                        .then(|| reject.raw.clone()),
+                )
                 .push_bind(now);
         });
         query.build().execute(&mut *conn).await?;
@@ -89,6 +82,7 @@ struct StoredReject {
     code: String,
     message: String,
     raw: String,
+    raw_bytes: Option<Vec<u8>>,
     created_at: String,
 }
 
@@ -118,6 +112,7 @@ impl StoredReject {
             field: self.field,
             code,
             message: self.message,
+            raw_base64: self.raw_bytes.and_then(|bytes| raw_fields(&bytes).1),
             raw: self.raw,
             created_at: self.created_at,
         })
@@ -157,7 +152,7 @@ pub async fn reject_counts(conn: &mut AnyConnection) -> sqlx::Result<Vec<(Table,
 }
 
 const REJECT_COLUMNS: &str = "reject_id, table_name, source, request_id, file_name, file_sha256, \
-     line, batch_row, row_id, field, code, message, raw, created_at";
+     line, batch_row, row_id, field, code, message, raw, raw_bytes, created_at";
 
 /// Up to `limit` rejects after `after_id`, oldest first, of `table` and
 /// `source` when given.

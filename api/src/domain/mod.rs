@@ -15,7 +15,7 @@ pub use hiring_date::HiringDate;
 pub use id::RowId;
 pub use name::Name;
 pub use raw::Raw;
-pub use rejection::FieldError;
+pub use rejection::{FieldError, Reject};
 pub use row::{Department, Employee, Job, Row};
 // The shared vocabulary, spoken here too.
 pub use vocab::{RejectCode, Table, UnknownTable};

@@ -1,52 +1,9 @@
 use super::Candidate;
-use crate::db::{self, NewReject};
-use crate::domain::{FieldError, RejectCode, Row, Table};
+use crate::db;
+use crate::domain::{FieldError, Reject, RejectCode, Row, Table};
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 use vocab::Record;
-
-/// A row that was not stored, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejection {
-    pub position: u64,
-    pub id: Option<i64>,
-    pub field: Option<&'static str>,
-    pub code: RejectCode,
-    pub message: String,
-    pub raw: String,
-}
-
-impl Rejection {
-    /// The row as the `rejects` table records it.
-    pub fn to_new(&self) -> NewReject<'_> {
-        NewReject {
-            position: self.position,
-            id: self.id,
-            field: self.field,
-            code: self.code,
-            message: &self.message,
-            raw: &self.raw,
-        }
-    }
-}
-
-pub use vocab::MAX_RAW_BYTES;
-
-/// `raw` as recorded: whole up to [`MAX_RAW_BYTES`], else its first bytes
-/// (at a character boundary) and a marker saying how long it was.
-fn cut_to_size(mut raw: String) -> String {
-    if raw.len() <= MAX_RAW_BYTES {
-        return raw;
-    }
-    let total = raw.len();
-    let mut end = MAX_RAW_BYTES;
-    while !raw.is_char_boundary(end) {
-        end -= 1;
-    }
-    raw.truncate(end);
-    raw.push_str(&format!("…[cut: {total} bytes in all]"));
-    raw
-}
 
 /// What became of a batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,7 +13,7 @@ pub struct BatchOutcome {
     /// sent again): neither inserted nor rejected.
     pub already_stored: u64,
     /// In batch order.
-    pub rejections: Vec<Rejection>,
+    pub rejections: Vec<Reject>,
 }
 
 /// Checks the candidates against the database and inserts those that pass,
@@ -77,14 +34,12 @@ pub async fn check_and_insert(
 ) -> sqlx::Result<BatchOutcome> {
     let mut rejections = Vec::new();
     let mut reject = |candidate: &Candidate, error: FieldError| {
-        rejections.push(Rejection {
-            position: candidate.position,
-            id: candidate.id_hint,
-            field: error.field,
-            code: error.code,
-            message: error.message,
-            raw: cut_to_size(candidate.raw.render()),
-        });
+        rejections.push(Reject::new(
+            candidate.position,
+            candidate.id_hint,
+            error,
+            candidate.raw.render(),
+        ));
     };
 
     let mut passing: Vec<(&Candidate, &Row)> = Vec::with_capacity(candidates.len());

@@ -11,7 +11,7 @@ mod parse;
 mod records;
 
 pub use crate::db::Source;
-pub use batch::{BatchOutcome, Rejection, StoredIds, check_and_insert};
+pub use batch::{BatchOutcome, StoredIds, check_and_insert};
 pub use load::{LoadReport, LoadSummary, load_all};
 pub use parse::{
     BodyError, Candidate, MAX_BATCH_ROWS, RawRow, csv_candidate, csv_records, parse_csv_body,
@@ -19,7 +19,7 @@ pub use parse::{
 };
 pub use records::CsvRecord;
 
-use crate::db::{self, Db, NewReject};
+use crate::db::{self, Db};
 use crate::domain::Table;
 use anyhow::Context;
 use sqlx::{Any, Transaction};
@@ -79,8 +79,7 @@ pub(crate) async fn commit_batch(
     let (mut tx, outcome) = insert_batch(db, table, candidates).await?;
     turn.await?;
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let rejects: Vec<NewReject<'_>> = outcome.rejections.iter().map(Rejection::to_new).collect();
-    db::record_rejects(&mut tx, table, source, &rejects, &now)
+    db::record_rejects(&mut tx, table, source, &outcome.rejections, &now)
         .await
         .context("cannot record the batch's rejects")?;
     if let Some(file) = &progress {

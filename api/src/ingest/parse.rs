@@ -28,9 +28,10 @@ pub enum RawRow {
 }
 
 impl RawRow {
-    /// A CSV record as one CSV line; a JSON row as compact JSON, its
-    /// members in the order sent and numbers as written.
-    pub fn render(&self) -> String {
+    /// A CSV record as one CSV line, its field bytes exactly as sent
+    /// (UTF-8 or not); a JSON row as compact JSON, its members in the order
+    /// sent and numbers as written.
+    pub fn render(&self) -> Vec<u8> {
         match self {
             RawRow::Csv(record) => raw_csv_line(record),
             RawRow::Json(members) => {
@@ -38,7 +39,7 @@ impl RawRow {
                     .iter()
                     .map(|(key, value)| format!("{}:{}", json_string(key), value.render()))
                     .collect();
-                format!("{{{}}}", members.join(","))
+                format!("{{{}}}", members.join(",")).into_bytes()
             }
         }
     }
@@ -124,8 +125,6 @@ pub enum BodyError {
     TooManyRows,
     #[error("the body is not a JSON array of objects: {0}")]
     NotJsonRows(String),
-    #[error("the CSV body is not valid UTF-8 (at byte {0})")]
-    NotUtf8(usize),
 }
 
 /// A candidate from one CSV record (already split into fields; a record
@@ -145,14 +144,32 @@ pub fn csv_candidate(table: Table, position: u64, record: &CsvRecord) -> Candida
     let raw = RawRow::Csv(fields.clone());
     let texts: Result<Vec<&str>, _> = fields.iter().map(std::str::from_utf8).collect();
     let Ok(texts) = texts else {
+        // The first field that is not UTF-8 (a column's, or one past the
+        // table's columns), and where in it.
+        let (column, byte, at) = fields
+            .iter()
+            .enumerate()
+            .find_map(|(i, field)| {
+                let err = std::str::from_utf8(field).err()?;
+                let at = err.valid_up_to();
+                Some((table.columns().get(i).copied(), field[at], at + 1))
+            })
+            .unwrap_or((None, 0, 0));
         return Candidate {
             position,
             raw,
-            id_hint: None,
+            id_hint: fields
+                .get(0)
+                .and_then(|id| std::str::from_utf8(id).ok())
+                .and_then(|id| id.trim().parse().ok()),
             parsed: Err(FieldError::new(
                 RejectCode::InvalidEncoding,
-                None,
-                "the record is not valid UTF-8",
+                column,
+                format!(
+                    "{} is not valid UTF-8 (byte 0x{byte:02X} at byte {at} of the field); \
+                     send the file as UTF-8",
+                    column.unwrap_or("a field")
+                ),
             )),
         };
     };
@@ -172,11 +189,9 @@ pub fn csv_records<R: std::io::BufRead>(table: Table, input: R) -> CsvRecords<R>
 }
 
 /// Splits a headerless CSV body into candidates (1..=1000 records),
-/// stopping at the 1001st.
+/// stopping at the 1001st. Any bytes are CSV: a record that is not UTF-8
+/// is a candidate rejected as `invalid_encoding`, and kept as sent.
 pub fn parse_csv_body(table: Table, body: &[u8]) -> Result<Vec<Candidate>, BodyError> {
-    if let Err(err) = std::str::from_utf8(body) {
-        return Err(BodyError::NotUtf8(err.valid_up_to()));
-    }
     let mut records = csv_records(table, body);
     let mut record = CsvRecord::default();
     let mut candidates = Vec::new();
@@ -343,7 +358,7 @@ fn shape_error(table: Table, members: &[(String, JsonValue)]) -> Option<FieldErr
 }
 
 /// The record written back as one CSV line, as a reject records it.
-fn raw_csv_line(record: &csv::ByteRecord) -> String {
+fn raw_csv_line(record: &csv::ByteRecord) -> Vec<u8> {
     // A small buffer: the default 8 KiB is allocated and zeroed per row.
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
@@ -355,12 +370,16 @@ fn raw_csv_line(record: &csv::ByteRecord) -> String {
     if bytes.last() == Some(&b'\n') {
         bytes.pop();
     }
-    String::from_utf8_lossy(&bytes).into_owned()
+    bytes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text(raw: &RawRow) -> String {
+        String::from_utf8(raw.render()).unwrap()
+    }
 
     fn codes(candidates: &[Candidate]) -> Vec<Option<RejectCode>> {
         candidates
@@ -397,7 +416,7 @@ mod tests {
                 None
             ]
         );
-        assert_eq!(rows[2].raw.render(), "3,b,c");
+        assert_eq!(text(&rows[2].raw), "3,b,c");
     }
 
     #[test]
@@ -405,7 +424,7 @@ mod tests {
         let name = format!("a, \"b\" {}", "é".repeat(400));
         let line = format!("7,\"{}\",x\n", name.replace('"', "\"\""));
         let rows = parse_csv_body(Table::Jobs, line.as_bytes()).unwrap();
-        assert_eq!(rows[0].raw.render(), line.trim_end());
+        assert_eq!(text(&rows[0].raw), line.trim_end());
     }
 
     #[test]
@@ -428,10 +447,27 @@ mod tests {
             parse_csv_body(Table::Jobs, max.as_bytes()).unwrap().len(),
             1000
         );
-        assert!(matches!(
-            parse_csv_body(Table::Jobs, b"1,\xff\xfe\n"),
-            Err(BodyError::NotUtf8(2))
-        ));
+        // Bytes that are not UTF-8 reject their record alone, kept as sent.
+        let rows = parse_csv_body(Table::Jobs, b"1,\xff\xfe\n2,Dev\n3,a,\xe9\n").unwrap();
+        assert_eq!(
+            codes(&rows),
+            vec![
+                Some(RejectCode::InvalidEncoding),
+                None,
+                Some(RejectCode::InvalidEncoding)
+            ]
+        );
+        assert_eq!(rows[0].raw.render(), b"1,\xff\xfe");
+        let why = rows[0].parsed.as_ref().unwrap_err();
+        assert_eq!(why.field, Some("job_name"));
+        assert!(
+            why.message
+                .starts_with("job_name is not valid UTF-8 (byte 0xFF at byte 1"),
+            "{}",
+            why.message
+        );
+        assert_eq!(rows[0].id_hint, Some(1));
+        assert_eq!(rows[2].parsed.as_ref().unwrap_err().field, None);
     }
 
     #[test]
@@ -522,14 +558,11 @@ mod tests {
         assert_eq!(job.name.as_str(), "café 🚀");
         // The raw copy is what was sent: keys in order, numbers as written.
         assert_eq!(
-            rows[0].raw.render(),
+            text(&rows[0].raw),
             r#"{"job_id":905,"job_id":906,"job_name":"Twice"}"#
         );
-        assert_eq!(
-            rows[4].raw.render(),
-            r#"{"job_id":1e400,"job_name":"Huge"}"#
-        );
-        assert_eq!(rows[5].raw.render(), r#"{"job_id":8,"job_name":"\ud800"}"#);
+        assert_eq!(text(&rows[4].raw), r#"{"job_id":1e400,"job_name":"Huge"}"#);
+        assert_eq!(text(&rows[5].raw), r#"{"job_id":8,"job_name":"\ud800"}"#);
         assert_eq!(rows[0].id_hint, Some(905));
         assert_eq!(rows[2].id_hint, None);
     }
@@ -552,7 +585,7 @@ mod tests {
         let nested = br#"[{"job_id": [1, [2, {"a": 3}]], "job_name": {"b": [4]}}]"#;
         let rows = parse_json_body(Table::Jobs, nested).unwrap();
         assert_eq!(codes(&rows), vec![Some(RejectCode::InvalidInteger)]);
-        assert_eq!(rows[0].raw.render(), r#"{"job_id":[],"job_name":{}}"#);
+        assert_eq!(text(&rows[0].raw), r#"{"job_id":[],"job_name":{}}"#);
         assert!(matches!(
             parse_json_body(Table::Jobs, b"[{\"job_id\":1}] trailing"),
             Err(BodyError::NotJsonRows(_))
@@ -566,7 +599,7 @@ mod tests {
         assert_eq!(codes(&rows), vec![Some(RejectCode::WrongFieldCount), None]);
         let message = &rows[0].parsed.as_ref().unwrap_err().message;
         assert!(message.ends_with("got 1000001"), "{message}");
-        assert_eq!(rows[0].raw.render(), "1,,,…");
+        assert_eq!(text(&rows[0].raw), "1,,,…");
     }
 
     #[test]
@@ -611,7 +644,7 @@ mod fuzz {
             for table in Table::ALL {
                 match parse_csv_body(table, &body) {
                     Ok(rows) => prop_assert!((1..=MAX_BATCH_ROWS).contains(&rows.len())),
-                    Err(err) => prop_assert!(matches!(err, BodyError::Empty | BodyError::NotUtf8(_) | BodyError::TooManyRows)),
+                    Err(err) => prop_assert!(matches!(err, BodyError::Empty | BodyError::TooManyRows)),
                 }
             }
         }

@@ -241,13 +241,22 @@ impl Overview {
                 let _ = write!(
                     html,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code> {}</td>\
-                     <td><code>{}</code></td></tr>",
+                     <td><code>{}</code>{}</td></tr>",
                     escape(&reject.created_at),
                     escape(&reject.table),
                     from,
                     reject.code.as_str(),
                     escape(&reject.message),
                     escape(&reject.raw),
+                    if reject.raw_base64.is_some() {
+                        format!(
+                            " <small>(not UTF-8: shown with &#xfffd;; its {} bytes exactly: \
+                             <code>client rejects --format csv</code>)</small>",
+                            reject.raw_bytes().len()
+                        )
+                    } else {
+                        String::new()
+                    },
                 );
             }
             html.push_str("</tbody></table>");

@@ -2,6 +2,7 @@ use super::payload::RowsBody;
 use super::{ApiTags, AppState, TableParam};
 use crate::auth::WriteAccess;
 use crate::db;
+use crate::domain::Reject;
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::{self, Source};
 use crate::metrics::RowSource;
@@ -11,7 +12,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;
-use vocab::{IngestResult, Record, RowError, RowPage, TableCount, TableList};
+use vocab::{IngestResult, Record, RowPage, TableCount, TableList};
 
 pub struct TablesApi {
     pub state: Arc<AppState>,
@@ -116,17 +117,7 @@ impl TablesApi {
             inserted: stored.inserted,
             already_stored: stored.already_stored,
             rejected: stored.rejections.len() as u64,
-            errors: stored
-                .rejections
-                .into_iter()
-                .map(|r| RowError {
-                    row: r.position,
-                    id: r.id,
-                    field: r.field.map(str::to_owned),
-                    code: r.code,
-                    message: r.message,
-                })
-                .collect(),
+            errors: stored.rejections.iter().map(Reject::to_row_error).collect(),
             dry_run,
         }))
     }

@@ -99,6 +99,11 @@ engine_tests! {
         assert!(id.len() > 8, "{id}");
         assert!(html.contains(&format!("<span title=\"{id}\">{}</span>", &id[..8])), "{html}");
         assert!(html.contains("client add-records"), "{html}");
+        // A row that is not UTF-8 is shown as text and said to be so.
+        let (_, body) = app.post_raw("jobs", "text/csv", b"9,Caf\xe9\n".to_vec()).await;
+        assert_eq!(body["rejected"], 1, "{body}");
+        let (_, _, html) = page(&app, None).await;
+        assert!(html.contains("9,Caf\u{fffd}</code> <small>(not UTF-8"), "{html}");
         assert!(!html.contains("No historical data"), "{html}");
     }
 

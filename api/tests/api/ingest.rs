@@ -332,7 +332,6 @@ engine_tests! {
             ("jobs", "application/json", br#"{"job_id": 1, "job_name": "x"}"#, 400, "invalid_json"),
             ("jobs", "application/json", b"[1, 2]", 400, "invalid_json"),
             ("jobs", "application/json", br#"[{"job_id": 1, "job_name": "x"}"#, 400, "invalid_json"),
-            ("jobs", "text/csv", b"1,\xff\xfe\n", 400, "invalid_csv"),
             ("jobs", "text/plain", b"1,x\n", 415, "unsupported_media_type"),
             ("jobs", "text/csv; charset=latin1", b"1,x\n", 415, "unsupported_media_type"),
             ("jobs", "application/xml", b"<x/>", 415, "unsupported_media_type"),
@@ -346,6 +345,30 @@ engine_tests! {
         }
         assert_eq!(app.counts().await, (0, 0, 0));
         assert!(app.rejects().await.is_empty());
+    }
+
+    async fn a_csv_row_that_is_not_utf8_is_rejected_alone_and_recorded_with_its_exact_bytes(engine) {
+        let app = spawn_app(engine).await;
+        // Latin-1 "Café" and a lone 0xFF, between two good rows; no charset.
+        let body = b"1,Dev\n2,Caf\xe9\n3,\xff\n4,Ops\n".to_vec();
+
+        let (status, answer) = app.post_raw("jobs", "text/csv", body).await;
+
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!((answer["inserted"].as_u64(), answer["rejected"].as_u64()), (Some(2), Some(2)), "{answer}");
+        let errors = answer["errors"].as_array().unwrap();
+        assert_eq!(errors.iter().map(|e| (e["row"].as_u64().unwrap(), e["code"].as_str().unwrap())).collect::<Vec<_>>(), [(1, "invalid_encoding"), (2, "invalid_encoding")]);
+        assert_eq!(errors[0]["id"], 2, "the id still parses: {answer}");
+        let rejects = app.rejects().await;
+        assert_eq!(rejects.len(), 2);
+        assert_eq!(&*rejects[0].raw_bytes(), b"2,Caf\xe9");
+        assert_eq!(&*rejects[1].raw_bytes(), b"3,\xff");
+        assert_eq!(rejects[0].raw, "2,Caf\u{fffd}");
+        assert!(rejects[0].raw_base64.is_some());
+        // A UTF-8 row carries no copy of its bytes.
+        let (_, answer) = app.post_csv("jobs", "5,\n").await;
+        assert_eq!(answer["rejected"], 1);
+        assert_eq!(app.rejects().await[2].raw_base64, None);
     }
 
     async fn writes_without_the_right_token_are_refused_before_the_body_is_read(engine) {

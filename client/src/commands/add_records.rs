@@ -6,12 +6,11 @@ use crate::table::Table;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use serde_json::json;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use vocab::{IngestResult, MAX_BATCH_ROWS};
+use vocab::{IngestResult, MAX_BATCH_ROWS, RejectCode, raw_fields};
 
 const ATTEMPTS: u32 = 4;
 
@@ -89,10 +88,25 @@ pub struct Options {
     pub dry_run: bool,
 }
 
-/// One row of the batch being built: its line in the source and its text.
+/// One row of the batch being built: its line in the source and its bytes
+/// as one CSV line (UTF-8 or not: the API judges and records every row).
 struct Pending {
     line: u64,
+    raw: Vec<u8>,
+}
+
+/// One line of the rejects file: where the row was, why the API refused
+/// it, and the row (`raw_base64` too when its bytes are not UTF-8).
+#[derive(Serialize)]
+struct RejectLine<'a> {
+    line: u64,
+    id: Option<i64>,
+    field: Option<&'a str>,
+    code: RejectCode,
+    message: &'a str,
     raw: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw_base64: Option<String>,
 }
 
 pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
@@ -155,26 +169,10 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         if more {
             let line = record.position().map_or(summary.read + 1, |p| p.line());
             summary.read += 1;
-            if record
-                .iter()
-                .all(|field| std::str::from_utf8(field).is_ok())
-            {
-                batch.push(Pending {
-                    line,
-                    raw: csv_line(&record),
-                });
-            } else {
-                // The API takes UTF-8 only: refuse the row here, whole.
-                summary.rejected += 1;
-                let reject = json!({
-                    "line": line,
-                    "code": "invalid_encoding",
-                    "message": "the record is not valid UTF-8",
-                    "raw": csv_line(&record),
-                });
-                writeln!(rejects, "{reject}")?;
-                rejects_written = true;
-            }
+            batch.push(Pending {
+                line,
+                raw: csv_line(&record),
+            });
         }
         if batch.len() == MAX_BATCH_ROWS || (!more && !batch.is_empty()) {
             number += 1;
@@ -185,15 +183,18 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
             for error in &result.errors {
                 // `send` checked that every index is within the batch.
                 let pending = &batch[error.row as usize];
-                let line = json!({
-                    "line": pending.line,
-                    "id": error.id,
-                    "field": error.field,
-                    "code": error.code,
-                    "message": error.message,
-                    "raw": pending.raw,
-                });
-                writeln!(rejects, "{line}")?;
+                let (raw, raw_base64) = raw_fields(&pending.raw);
+                let line = RejectLine {
+                    line: pending.line,
+                    id: error.id,
+                    field: error.field.as_deref(),
+                    code: error.code,
+                    message: &error.message,
+                    raw,
+                    raw_base64,
+                };
+                serde_json::to_writer(&mut rejects, &line)?;
+                writeln!(rejects)?;
                 rejects_written = true;
             }
             if plain_lines {
@@ -296,7 +297,7 @@ async fn post_batch(
 ) -> anyhow::Result<IngestResult> {
     let mut body = Vec::with_capacity(batch.len() * 64);
     for row in batch {
-        body.extend_from_slice(row.raw.as_bytes());
+        body.extend_from_slice(&row.raw);
         body.push(b'\n');
     }
     let mut attempt = 1;
@@ -330,8 +331,8 @@ fn progress_bar(size: Option<u64>, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// The record as one CSV line, quoted as needed.
-fn csv_line(record: &csv::ByteRecord) -> String {
+/// The record as one CSV line, quoted as needed, its bytes as they were.
+fn csv_line(record: &csv::ByteRecord) -> Vec<u8> {
     // A small buffer: the default 8 KiB is allocated and zeroed per row.
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
@@ -342,7 +343,7 @@ fn csv_line(record: &csv::ByteRecord) -> String {
     if bytes.last() == Some(&b'\n') {
         bytes.pop();
     }
-    String::from_utf8_lossy(&bytes).into_owned()
+    bytes
 }
 
 /// Where `add-records` reads when no file is given: the shared volume's

@@ -47,8 +47,10 @@ pub async fn run(
     loop {
         match format {
             DataFormat::Csv => {
+                // The rows exactly as received, UTF-8 or not.
                 for reject in &page.rejects {
-                    writeln!(out, "{}", reject.raw)?;
+                    out.write_all(&reject.raw_bytes())?;
+                    out.write_all(b"\n")?;
                 }
             }
             DataFormat::Json => {

@@ -191,3 +191,47 @@ fn a_reader_that_stops_early_is_not_a_failure() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_row_that_is_not_utf8_is_recorded_by_the_api_and_given_back_exactly() {
+    let server = Cli::start(Engine::Sqlite, references);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.csv");
+    // A Latin-1 "Café" between two good rows.
+    std::fs::write(&file, b"7,Tester\n8,Caf\xe9\n9,Ops\n").unwrap();
+
+    server
+        .client()
+        .args(["add-records", "jobs"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "jobs: 3 rows read, 2 inserted, 0 already stored, 1 rejected",
+        ));
+
+    let line: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("jobs.csv.rejects.jsonl")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(line["code"], "invalid_encoding");
+    assert_eq!(line["line"], 2);
+    assert_eq!(line["id"], 8);
+    assert_eq!(line["raw"], "8,Caf\u{fffd}");
+    assert_eq!(line["raw_base64"], "OCxDYWbp");
+    let rejects = server.api_json("/api/v1/rejects");
+    assert_eq!(rejects["rejects"][0]["raw_base64"], "OCxDYWbp", "{rejects}");
+    let csv = server
+        .client()
+        .args(["rejects", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(csv.status.success());
+    assert_eq!(csv.stdout, b"8,Caf\xe9\n");
+    server
+        .client()
+        .args(["rejects"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("invalid_encoding"));
+}
