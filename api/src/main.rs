@@ -6,7 +6,7 @@ use clap::Parser;
 async fn main() -> std::process::ExitCode {
     let mut config = Config::parse();
     if config.healthcheck {
-        return if api::healthcheck::is_ready(config.api_addr).await {
+        return if api::http::healthcheck::is_ready(config.api_addr).await {
             std::process::ExitCode::SUCCESS
         } else {
             std::process::ExitCode::FAILURE

@@ -2,15 +2,15 @@
 //! port 0 works, for tests) and runs it: it serves at once while the
 //! migrations and the historical load get the data ready in the background.
 
-use crate::auth::{self, ApiToken};
 use crate::config::Config;
 use crate::db::{self, Db};
+use crate::http::admission::{self, Limits};
+use crate::http::auth::{self, ApiToken};
+use crate::http::endpoint;
+use crate::http::readiness::Readiness;
 use crate::ingest;
 use crate::metrics::Metrics;
-use crate::middleware::endpoint;
-use crate::readiness::Readiness;
 use crate::routes::AppState;
-use crate::server::{self, Limits};
 use anyhow::Context;
 use poem::{EndpointExt, Response};
 use std::future::Future;
@@ -112,7 +112,7 @@ impl Application {
             );
             *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(err);
         };
-        server::serve(self.listener, self.app, self.limits, stop).await;
+        admission::serve(self.listener, self.app, self.limits, stop).await;
         preparing.abort();
         state.db.close().await;
         if let Some(err) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {

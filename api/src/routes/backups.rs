@@ -1,7 +1,7 @@
 use super::{ApiTags, AppState, TableParam};
-use crate::auth::WriteAccess;
 use crate::backup::{self, NameError, RestoreError};
-use crate::error::{ApiError, ErrorCode};
+use crate::http::auth::WriteAccess;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::telemetry;
 use poem::{Request, RequestBody};
 use poem_openapi::param::Path;

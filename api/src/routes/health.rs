@@ -1,5 +1,5 @@
 use super::{ApiTags, AppState};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;

@@ -41,7 +41,7 @@ impl HomeApi {
     /// documentation.
     #[oai(path = "/", method = "get", operation_id = "home")]
     async fn home(&self, request: &Request) -> HomePage {
-        if self.state.reads_need_token && crate::auth::check_request(request).is_err() {
+        if self.state.reads_need_token && crate::http::auth::check_request(request).is_err() {
             return HomePage::Ok(Html(page(TOKEN_NEEDED)));
         }
         let body = match Overview::read(&self.state).await {

@@ -1,7 +1,7 @@
 use super::{ApiTags, AppState};
 use crate::db;
 use crate::domain::Table;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;

@@ -1,5 +1,5 @@
 use super::{ApiTags, AppState, HeadRequest};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::reports::{self, DepartmentsAboveMean, HiresByQuarter, Rendering, Wanted};
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::Query;

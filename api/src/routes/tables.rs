@@ -1,9 +1,9 @@
 use super::payload::RowsBody;
 use super::{ApiTags, AppState, TableParam};
-use crate::auth::WriteAccess;
 use crate::db;
 use crate::domain::Reject;
-use crate::error::{ApiError, ErrorCode};
+use crate::http::auth::WriteAccess;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::ingest::{self, Source};
 use crate::metrics::RowSource;
 use poem::Request;

@@ -1,10 +1,10 @@
 use apache_avro::types::{Record, Value as AvroValue};
 use apache_avro::{Codec, Schema, Writer};
 use api::config::BackupCodec;
-use api::error::ErrorCode;
 use serde_json::{Value, json};
 use test_support::engine_tests;
 use test_support::{Engine, TOKEN, TestApp, employee, into_json, spawn_app};
+use vocab::ErrorCode;
 
 /// Writes an Avro file into the backups folder as another tool would.
 pub(crate) fn write_foreign(

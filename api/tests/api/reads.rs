@@ -251,12 +251,12 @@ async fn the_healthcheck_flag_sees_a_ready_server_and_a_missing_one() {
     let app = spawn_app(Engine::Sqlite).await;
     let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
 
-    assert!(api::healthcheck::is_ready(format!("0.0.0.0:{port}").parse().unwrap()).await);
+    assert!(api::http::healthcheck::is_ready(format!("0.0.0.0:{port}").parse().unwrap()).await);
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
-    assert!(!api::healthcheck::is_ready(closed).await);
+    assert!(!api::http::healthcheck::is_ready(closed).await);
 
     // The binary's own flag, as a container health check runs it.
     let status = tokio::process::Command::new(crate::API_BIN)

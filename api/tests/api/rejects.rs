@@ -1,9 +1,9 @@
 //! The `rejects` table and `GET /api/v1/rejects`: every rejected row,
 //! recorded in its batch's transaction, read back by table and source.
 
-use api::error::ErrorCode;
 use test_support::engine_tests;
 use test_support::{spawn_app, spawn_app_with_data};
+use vocab::ErrorCode;
 use vocab::RejectCode;
 use vocab::RejectSource;
 

@@ -10,7 +10,7 @@
 //! client that stopped reading its answers). HTTP/2 streams per connection
 //! are bounded. On shutdown, requests in flight get 30 s, then are dropped.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use http_body_util::combinators::BoxBody;
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};

@@ -1,7 +1,6 @@
 //! One error type for every failure a client sees, one JSON shape for all of
 //! them: `{"code", "message"}`.
 
-use crate::ingest::BodyError;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;
@@ -103,44 +102,6 @@ impl ApiError {
         ErrorBody {
             code: self.code(),
             message: self.to_string(),
-        }
-    }
-
-    /// Classifies an unexpected failure: a database that cannot be reached,
-    /// or a write that found no turn in time, is a 503 the client may retry;
-    /// anything else is a 500.
-    pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
-        let err = err.into();
-        if crate::db::is_write_busy(&err) {
-            tracing::warn!(error = format!("{err:#}"), "write turn not found in time");
-            ApiError::Busy
-        } else if crate::db::is_unreachable(&err) {
-            ApiError::Unavailable(err)
-        } else {
-            ApiError::Internal(err)
-        }
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(err: sqlx::Error) -> Self {
-        ApiError::internal(err)
-    }
-}
-
-impl From<anyhow::Error> for ApiError {
-    fn from(err: anyhow::Error) -> Self {
-        ApiError::internal(err)
-    }
-}
-
-impl From<BodyError> for ApiError {
-    fn from(err: BodyError) -> Self {
-        let message = err.to_string();
-        match err {
-            BodyError::Empty => ApiError::Unprocessable(message, ErrorCode::EmptyBatch),
-            BodyError::TooManyRows => ApiError::Unprocessable(message, ErrorCode::TooManyRows),
-            BodyError::NotJsonRows(_) => ApiError::BadRequest(message, ErrorCode::InvalidJson),
         }
     }
 }

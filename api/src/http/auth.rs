@@ -1,15 +1,19 @@
 //! The bearer token that every write needs.
 
-use crate::error::ApiError;
+use super::Edge;
+use super::body::refuse_unread;
+use super::error::ApiError;
 use crate::files::{self, Place};
 use anyhow::Context;
 use poem::Request;
+use poem::{Endpoint, IntoResponse, Response};
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `Authorization: Bearer <token>`; needed by every endpoint that changes data.
 ///
@@ -116,6 +120,21 @@ fn read_token(path: &Path) -> anyhow::Result<Option<String>> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
+}
+
+/// Checks the token from the headers alone: a request without the right
+/// one is answered 401 or 403 at once, and its body is never read.
+pub(super) async fn authorize<E: Endpoint>(
+    next: Arc<E>,
+    request: Request,
+    edge: Arc<Edge>,
+) -> poem::Result<Response> {
+    if edge.needs_token(&request)
+        && let Err(err) = check_request(&request)
+    {
+        return Ok(refuse_unread(&request, err));
+    }
+    Ok(next.call(request).await?.into_response())
 }
 
 #[cfg(test)]
