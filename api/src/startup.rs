@@ -131,7 +131,7 @@ async fn prepare_when_reachable(state: Arc<AppState>, data_dir: PathBuf) -> anyh
         match prepare(&state, &data_dir).await {
             Ok(()) => {
                 state.readiness.mark_ready();
-                tracing::info!(engine = ?state.db.engine(), "ready");
+                tracing::info!(dialect = ?state.db.dialect(), "ready");
                 return Ok(());
             }
             Err(err) if db::is_unreachable(&err) => {

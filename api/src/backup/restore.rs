@@ -101,7 +101,7 @@ pub async fn restore_backup(
     let mut conn = db.acquire().await?;
     {
         let _writer = db.write_guard().await.map_err(anyhow::Error::new)?;
-        db::create_staging(&mut conn, db.engine(), table).await?;
+        db::create_staging(&mut conn, db.dialect(), table).await?;
     }
     let result: Result<RestoreSummary, RestoreError> = async {
         // The staging load commits every 20 chunks: far fewer log flushes
@@ -135,7 +135,7 @@ pub async fn restore_backup(
         }
         reader.await.context("the Avro reader panicked")?;
         tracing::debug!(rows, ms = started.elapsed().as_millis() as u64, "backup staged");
-        db::index_staging(&mut conn, db.engine(), table).await?;
+        db::index_staging(&mut conn, db.dialect(), table).await?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging indexed");
 
         // No ingest between the reference check and the swap, in this
@@ -159,7 +159,7 @@ pub async fn restore_backup(
             .await
             .context("cannot back the table up before replacing it")?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "previous table backed up");
-        db::swap_in_staging(&mut conn, db.engine(), table).await?;
+        db::swap_in_staging(&mut conn, db.dialect(), table).await?;
         gate.open().await;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging swapped in");
         Ok(RestoreSummary {

@@ -12,7 +12,8 @@
 //! On SQLite one process owns the file (see `Db::connect_lazy`), so the
 //! in-process turns are the whole story.
 
-use super::{Db, Engine};
+use super::Db;
+use super::dialect::SharedTurns;
 use anyhow::Context;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Transaction};
@@ -68,6 +69,8 @@ impl Drop for Holding {
 /// A MySQL named lock, held until [`NamedLock::release`] or drop.
 pub struct NamedLock {
     held: Holding,
+    /// How the lock is let go; `None` when nothing is held (SQLite).
+    turns: Option<SharedTurns>,
     /// One of this module's own names (no quotes in it).
     name: String,
 }
@@ -75,11 +78,10 @@ pub struct NamedLock {
 impl NamedLock {
     /// Releases the lock and returns its connection to the pool.
     pub async fn release(self) {
-        let statement = format!(
-            "SELECT RELEASE_LOCK({})",
-            lock_key(&format!("'{}'", self.name))
-        );
-        self.held.end(statement).await;
+        let Some(turns) = self.turns else {
+            return;
+        };
+        self.held.end(turns.release_lock(&self.name)).await;
     }
 }
 
@@ -96,29 +98,19 @@ impl GateHold {
     }
 }
 
-/// The server-wide name of the lock `name` (an SQL expression: a literal or
-/// a placeholder) for this connection's database: MySQL's named locks are
-/// global to the server, and two deployments (or test databases) on one
-/// server must not take each other's turns. `<name>@<16 hex of the
-/// database name's SHA-1>` stays within the 64 characters a lock name may
-/// have.
-pub fn lock_key(name: &str) -> String {
-    format!("CONCAT({name}, '@', LEFT(SHA1(DATABASE()), 16))")
-}
-
 impl Db {
     /// Waits up to `wait` for the MySQL named lock `name`; on SQLite returns
     /// at once (one process owns the file).
     pub async fn named_lock(&self, name: &str, wait: Duration) -> anyhow::Result<NamedLock> {
-        if self.engine == Engine::Sqlite {
+        let Some(turns) = self.dialect.shared_turns() else {
             return Ok(NamedLock {
                 held: Holding(None),
+                turns: None,
                 name: name.to_owned(),
             });
-        }
+        };
         let mut held = Holding::new(self.acquire().await?);
-        let statement = format!("SELECT GET_LOCK({}, ?)", lock_key("?"));
-        let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(statement))
+        let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(turns.take_lock()))
             .bind(name)
             .bind(wait.as_secs() as i64)
             .fetch_one(&mut **held.conn())
@@ -127,6 +119,7 @@ impl Db {
         if got == Some(1) {
             Ok(NamedLock {
                 held,
+                turns: Some(turns),
                 name: name.to_owned(),
             })
         } else {
@@ -139,14 +132,14 @@ impl Db {
     /// inside to commit) until the hold is opened or dropped; nothing on
     /// SQLite, where the caller's exclusive write turn is enough.
     pub async fn hold_write_gate(&self) -> sqlx::Result<GateHold> {
-        if self.engine == Engine::Sqlite {
+        let Some(turns) = self.dialect.shared_turns() else {
             return Ok(GateHold {
                 held: Holding(None),
             });
-        }
+        };
         let mut held = Holding::new(self.acquire().await?);
         sqlx::raw_sql("BEGIN").execute(&mut **held.conn()).await?;
-        sqlx::query("SELECT name FROM write_gate WHERE name = 'tables' FOR UPDATE")
+        sqlx::query(turns.close_gate())
             .execute(&mut **held.conn())
             .await?;
         Ok(GateHold { held })
@@ -159,19 +152,11 @@ impl Db {
     /// the same round trip as its `BEGIN`: it waits while a restore holds
     /// the gate, and keeps the gate from closing until it ends.
     pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
-        match self.engine {
-            Engine::MySql => self
-                .pool
-                .begin_with(
-                    "BEGIN; SELECT name FROM write_gate WHERE name = 'tables' LOCK IN SHARE MODE",
-                )
-                .await,
-            // The file's write lock up front, waited for by the busy
-            // timeout, rather than an upgrade from reading that may fail.
-            Engine::Sqlite => {
-                let writer = self.sqlite_writer.as_ref().unwrap_or(&self.pool);
-                writer.begin_with("BEGIN IMMEDIATE").await
-            }
-        }
+        // An embedded file's writes all go through its writer connection.
+        let writer = self
+            .embedded
+            .as_ref()
+            .map_or(&self.pool, |file| &file.writer);
+        writer.begin_with(self.dialect.begin_write()).await
     }
 }

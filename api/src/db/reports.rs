@@ -17,7 +17,7 @@
 //!   onto the grouping query into a "lateral derived" plan that read the
 //!   whole table row by row (over 500 s at 10 M rows).
 
-use super::Engine;
+use super::dialect::{Counting, Dialect};
 use sqlx::{Any, AnyConnection, Connection, QueryBuilder};
 use std::collections::HashMap;
 
@@ -59,8 +59,8 @@ pub async fn hires_by_quarter(
     year: i32,
 ) -> sqlx::Result<Vec<QuarterCount>> {
     let [start, q2, q3, q4, end] = bounds(year);
-    if Engine::of(conn) == Engine::MySql {
-        let counts = MySqlCounts::read(conn, year).await?;
+    if Dialect::of(conn).counting() == Counting::IdLists {
+        let counts = IdListCounts::read(conn, year).await?;
         let name =
             |names: &HashMap<i64, String>, id: i64| names.get(&id).cloned().unwrap_or_default();
         return Ok(counts
@@ -132,8 +132,8 @@ pub async fn hires_by_department(
     conn: &mut AnyConnection,
     year: i32,
 ) -> sqlx::Result<Vec<DepartmentCount>> {
-    if Engine::of(conn) == Engine::MySql {
-        let counts = MySqlCounts::read(conn, year).await?;
+    if Dialect::of(conn).counting() == Counting::IdLists {
+        let counts = IdListCounts::read(conn, year).await?;
         let mut hired: HashMap<i64, i64> = HashMap::new();
         for cell in &counts.cells {
             *hired.entry(cell.department_id).or_default() += cell.hired;
@@ -183,17 +183,19 @@ struct Cell {
     hired: i64,
 }
 
-/// A year's hires per department, job and quarter on MySQL, with the
-/// catalogue's names, all read in one transaction (one snapshot).
-struct MySqlCounts {
+/// A year's hires per department, job and quarter counted over lists of
+/// the catalogue's ids ([`Counting::IdLists`]), with the catalogue's names,
+/// all read in one transaction (one snapshot).
+struct IdListCounts {
     departments: HashMap<i64, String>,
     jobs: HashMap<i64, String>,
     /// Pairs with hires only.
     cells: Vec<Cell>,
 }
 
-impl MySqlCounts {
+impl IdListCounts {
     async fn read(conn: &mut AnyConnection, year: i32) -> sqlx::Result<Self> {
+        let dialect = Dialect::of(conn);
         let mut tx = conn.begin().await?;
         let departments: Vec<(i64, String)> =
             sqlx::query_as("SELECT department_id, department_name FROM departments")
@@ -211,11 +213,11 @@ impl MySqlCounts {
         for (quarter, range) in (1..).zip(bounds.windows(2)) {
             for departments in department_ids.chunks(department_list) {
                 for jobs in job_ids.chunks(job_list) {
-                    let mut query = QueryBuilder::<Any>::new(
-                        "SELECT department_id, job_id, COUNT(*) AS hired \
-                         FROM employees FORCE INDEX (employees_pair_date) \
+                    let mut query = QueryBuilder::<Any>::new(format!(
+                        "SELECT department_id, job_id, COUNT(*) AS hired FROM {} \
                          WHERE department_id IN (",
-                    );
+                        dialect.force_index("employees", "employees_pair_date")
+                    ));
                     let mut list = query.separated(", ");
                     for id in departments {
                         list.push_bind(*id);

@@ -1,4 +1,5 @@
-use super::{Db, Engine};
+use super::Db;
+use super::dialect::{self, Dialect};
 use crate::domain::{Row, Table};
 use futures::stream::StreamExt;
 use sqlx::sqlite::SqliteConnection;
@@ -100,16 +101,9 @@ async fn insert_statement(
     table: Table,
     rows: &[&Row],
 ) -> sqlx::Result<()> {
-    // SQLite undoes a refused multi-row statement alone, by default, from a
-    // statement journal: a copy of every page the statement touches, some
-    // 4 MiB for 1000 employees, made whether anything is refused or not.
-    // OR FAIL stops at a refused row and keeps the rows stored before it;
-    // every caller rolls its whole transaction back on an error, so nothing
-    // half-done is ever committed. 1000-row batches: ~25 % faster.
-    let verb = match Engine::of(conn) {
-        Engine::Sqlite => "INSERT OR FAIL",
-        Engine::MySql => "INSERT",
-    };
+    // Every caller rolls its whole transaction back on an error: a verb
+    // that keeps the rows before a refused one never commits half a batch.
+    let verb = Dialect::of(conn).insert_verb();
     let mut query = QueryBuilder::<Any>::new(format!(
         "{verb} INTO {target} ({}) ",
         table.columns().join(", ")
@@ -206,8 +200,8 @@ where
 /// consistent snapshot (a read transaction); memory stays flat. Stops early,
 /// without error, when the receiver is gone.
 ///
-/// SQLite rows are read on a connection of their own, in pages (see
-/// [`send_sqlite_pages`]).
+/// An embedded file's rows are read on a connection of their own, in pages
+/// (see [`dialect::send_sqlite_pages`]).
 pub async fn send_all_rows(
     db: &Db,
     table: Table,
@@ -217,7 +211,7 @@ pub async fn send_all_rows(
         Some(options) => {
             let mut conn = SqliteConnection::connect_with(options).await?;
             let mut tx = conn.begin().await?;
-            send_sqlite_pages(&mut tx, table, sender).await?;
+            dialect::send_sqlite_pages(&mut tx, table, sender).await?;
             tx.commit().await?;
         }
         None => {
@@ -233,63 +227,6 @@ pub async fn send_all_rows(
         }
     }
     Ok(())
-}
-
-/// Rows in one SQLite page of [`send_sqlite_pages`].
-const SQLITE_PAGE_ROWS: usize = 8192;
-
-/// Sends every row of `table` in id order, read on `conn` (inside the
-/// caller's read transaction, so from one snapshot) in pages of
-/// [`SQLITE_PAGE_ROWS`]: SQLite itself writes each page as one JSON array
-/// of rows, handed over from sqlx's worker thread in one piece. Read row by
-/// row, each row crossed threads on its own, was copied value by value and
-/// looked up by column name: a zstandard backup of a million employees ran
-/// at 0.6 M rows/s, and runs at 1.7 M (docs/benchmarks.md).
-async fn send_sqlite_pages(
-    conn: &mut SqliteConnection,
-    table: Table,
-    sender: &mpsc::Sender<Vec<Record>>,
-) -> anyhow::Result<()> {
-    let id = table.id_column();
-    let columns = table.columns().join(", ");
-    let page = format!(
-        "SELECT json_group_array(json_array({columns})), max({id}) \
-         FROM (SELECT {columns} FROM {table} WHERE {id} > ? ORDER BY {id} \
-         LIMIT {SQLITE_PAGE_ROWS})"
-    );
-    let mut after = 0_i64;
-    loop {
-        let (rows, last): (String, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(&*page))
-            .bind(after)
-            .fetch_one(&mut *conn)
-            .await?;
-        let Some(last) = last else {
-            return Ok(()); // past the last row
-        };
-        // A row of the JSON array is read as the record's fields in order.
-        let mut records: Vec<Record> = match table {
-            Table::Departments => from_json_rows(&rows, Record::Department)?,
-            Table::Jobs => from_json_rows(&rows, Record::Job)?,
-            Table::Employees => from_json_rows(&rows, Record::Employee)?,
-        };
-        // SQLite aggregates the ordered subquery's rows in order, but SQL
-        // does not promise it (an ORDER BY inside the aggregate would, at
-        // the cost of a sort): a sort makes sure, in one pass when sorted.
-        records.sort_by_key(Record::id);
-        if sender.send(records).await.is_err() {
-            return Ok(()); // the writer failed; its error is reported by the caller
-        }
-        after = last;
-    }
-}
-
-fn from_json_rows<T: serde::de::DeserializeOwned>(
-    rows: &str,
-    wrap: fn(T) -> Record,
-) -> anyhow::Result<Vec<Record>> {
-    let rows: Vec<T> = serde_json::from_str(rows)
-        .map_err(|err| anyhow::anyhow!("SQLite sent a page of rows that does not read: {err}"))?;
-    Ok(rows.into_iter().map(wrap).collect())
 }
 
 async fn send_chunks(

@@ -1,62 +1,27 @@
 //! A restore's staging table and swap. The statements that differ by engine
-//! (staging DDL, the swap) sit side by side here.
+//! (staging DDL, the swap) are the dialect's.
 
-use super::Engine;
+use super::Dialect;
 use crate::domain::{Row, Table};
-use sqlx::{AnyConnection, Connection};
+use sqlx::AnyConnection;
 
 /// The staging table a restore loads before it is swapped in.
 pub fn staging_name(table: Table) -> String {
     format!("{table}_restore")
 }
 
-/// Secondary indexes of each table, as the migrations leave them. A MySQL
-/// staging table is loaded without them and they are built once at the end,
-/// which is several times faster than maintaining them row by row.
-fn secondary_indexes(table: Table) -> &'static [(&'static str, &'static str)] {
-    match table {
-        Table::Employees => &[(
-            "employees_pair_date",
-            "(department_id, job_id, hiring_date)",
-        )],
-        Table::Departments | Table::Jobs => &[],
-    }
-}
-
 /// Creates an empty staging table shaped like `table` (same key, so a
-/// duplicate id in a backup fails the load).
+/// duplicate id in a backup fails the load), without the indexes it does
+/// not need while it is loaded.
 pub async fn create_staging(
     conn: &mut AnyConnection,
-    engine: Engine,
+    dialect: Dialect,
     table: Table,
 ) -> sqlx::Result<()> {
     drop_staging(conn, table).await?;
-    let staging = staging_name(table);
-    match engine {
-        Engine::MySql => {
-            execute(conn, format!("CREATE TABLE {staging} LIKE {table}")).await?;
-            for (index, _) in secondary_indexes(table) {
-                execute(conn, format!("ALTER TABLE {staging} DROP INDEX {index}")).await?;
-            }
-        }
-        Engine::Sqlite => {
-            // The table's own DDL under the staging name; SQLite keeps
-            // indexes apart from it, so the staging table has none.
-            let ddl: String = sqlx::query_scalar(
-                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-            )
-            .bind(table.name())
-            .fetch_one(&mut *conn)
-            .await?;
-            let ddl = ddl.replacen(
-                &format!("CREATE TABLE {table} "),
-                &format!("CREATE TABLE {staging} "),
-                1,
-            );
-            execute(conn, ddl).await?;
-        }
-    }
-    Ok(())
+    dialect
+        .create_staging(conn, table, &staging_name(table))
+        .await
 }
 
 pub async fn drop_staging(conn: &mut AnyConnection, table: Table) -> sqlx::Result<()> {
@@ -142,57 +107,24 @@ async fn first_pair(conn: &mut AnyConnection, sql: String) -> sqlx::Result<Optio
         .await
 }
 
-/// Builds the indexes the staging table was loaded without (MySQL).
+/// Builds the indexes the staging table was loaded without.
 pub async fn index_staging(
     conn: &mut AnyConnection,
-    engine: Engine,
+    dialect: Dialect,
     table: Table,
 ) -> sqlx::Result<()> {
-    let indexes = secondary_indexes(table);
-    if engine == Engine::Sqlite || indexes.is_empty() {
-        return Ok(());
-    }
-    let adds: Vec<String> = indexes
-        .iter()
-        .map(|(name, columns)| format!("ADD INDEX {name} {columns}"))
-        .collect();
-    let sql = format!("ALTER TABLE {} {}", staging_name(table), adds.join(", "));
-    execute(conn, sql).await
+    dialect
+        .index_staging(conn, table, &staging_name(table))
+        .await
 }
 
 /// Replaces the live table with the staging table in one atomic step.
 pub async fn swap_in_staging(
     conn: &mut AnyConnection,
-    engine: Engine,
+    dialect: Dialect,
     table: Table,
 ) -> sqlx::Result<()> {
-    let staging = staging_name(table);
-    match engine {
-        Engine::MySql => {
-            // RENAME TABLE swaps both names atomically; readers and writers
-            // see either the old table or the new one.
-            let old = format!("{table}_replaced");
-            execute(conn, format!("DROP TABLE IF EXISTS {old}")).await?;
-            execute(
-                conn,
-                format!("RENAME TABLE {table} TO {old}, {staging} TO {table}"),
-            )
-            .await?;
-            execute(conn, format!("DROP TABLE {old}")).await?;
-        }
-        Engine::Sqlite => {
-            // SQLite's DDL is transactional: one transaction swaps the rows.
-            let columns = table.columns().join(", ");
-            let mut tx = conn.begin().await?;
-            execute(&mut tx, format!("DELETE FROM {table}")).await?;
-            execute(
-                &mut tx,
-                format!("INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"),
-            )
-            .await?;
-            execute(&mut tx, format!("DROP TABLE {staging}")).await?;
-            tx.commit().await?;
-        }
-    }
-    Ok(())
+    dialect
+        .swap_in_staging(conn, table, &staging_name(table))
+        .await
 }

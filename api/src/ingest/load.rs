@@ -6,7 +6,6 @@ use super::{
     Candidate, CsvRecord, FileProgress, MAX_BATCH_ROWS, Source, commit_batch, csv_candidate,
     csv_records,
 };
-use crate::db::Engine;
 use crate::db::{self, Db};
 use crate::domain::Table;
 use crate::files::sha256_of_file;
@@ -20,11 +19,6 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
-
-/// Chunks a MySQL load inserts at once. At 1 M rows on 2 cores: 1 chunk
-/// 0.6x the time of `LOAD DATA`, 2 chunks 0.8x, 3 chunks 0.93x, 4 no
-/// better (docs/benchmarks.md).
-const LOAD_CHUNKS_IN_FLIGHT: usize = 3;
 
 /// What one file's load did (this run and earlier ones together).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,10 +134,7 @@ pub async fn load_file(
     // never share an id, so the first occurrence of an id still wins, and
     // no chunk's outcome depends on a later one. SQLite has one writer:
     // one chunk at a time.
-    let in_flight_max = match db.engine() {
-        Engine::MySql => LOAD_CHUNKS_IN_FLIGHT,
-        Engine::Sqlite => 1,
-    };
+    let in_flight_max = db.dialect().load_chunks_in_flight();
     let file = Arc::new((file_name, sha256));
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
     // The turn of the next chunk: given when the last one started commits.

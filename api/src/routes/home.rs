@@ -64,8 +64,8 @@ const TOKEN_NEEDED: &str = "<p>This service needs a token to be read (<code>READ
 
 /// What the page shows, read from the database and the backups folder.
 struct Overview {
-    /// The engine and its version.
-    engine: String,
+    /// The engine and its version, and how the service uses it.
+    engine: (String, &'static str),
     tables: Vec<(Table, i64)>,
     loads: Vec<LoadOverview>,
     backups: Vec<(Table, Vec<BackupInfo>)>,
@@ -77,7 +77,7 @@ struct Overview {
 impl Overview {
     async fn read(state: &AppState) -> anyhow::Result<Overview> {
         let mut conn = state.db.acquire().await?;
-        let engine = db::Engine::describe(&mut conn).await?;
+        let engine = db::Dialect::describe(&mut conn).await?;
         let tables = db::table_counts(&mut conn).await?;
         let loads = db::latest_loads(&mut conn, LOADS).await?;
         let reject_counts = db::reject_counts(&mut conn).await?;
@@ -112,16 +112,13 @@ impl Overview {
         } else {
             format!("not ready yet: {}", state.readiness.status())
         };
-        let topology = match state.db.engine() {
-            db::Engine::Sqlite => "an embedded file that this one process owns",
-            db::Engine::MySql => "a database server that several API processes may share",
-        };
         let _ = write!(
             html,
-            "<p>Status: <strong>{}</strong> · version {} · {} ({topology})</p>",
+            "<p>Status: <strong>{}</strong> · version {} · {} ({})</p>",
             escape(&status),
             escape(crate::config::VERSION),
-            escape(&self.engine),
+            escape(&self.engine.0),
+            self.engine.1,
         );
         html.push_str(&historical_note(state));
         html.push_str(&send_data());
