@@ -6,11 +6,11 @@ mod output;
 mod table;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use commands::reports::Report;
+use commands::reports::{self, Report};
+use commands::{add_records, backups, rejects, rows};
 use output::Format;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use table::{Table, TableOrAll};
 
 /// Drive the hiring-data migration service: load CSVs, back tables up,
 /// restore them, and read the hiring reports.
@@ -61,74 +61,28 @@ enum Command {
     ///
     /// Rows the API rejects are written, with their reason, to
     /// FILE.rejects.jsonl (or --rejects).
-    #[command(
-        after_help = "Examples:\n  client add-records departments data/departments.csv\n  client add-records employees hired.csv --dry-run\n  cat jobs.csv | client add-records jobs -\n  client add-records employees   # reads $SHARED_DIR/incoming/employees.csv"
-    )]
-    AddRecords {
-        table: Table,
-        /// The CSV, or `-` for standard input [default: $SHARED_DIR/incoming/<table>.csv].
-        file: Option<PathBuf>,
-        /// Where to write the rejected rows.
-        #[arg(long)]
-        rejects: Option<PathBuf>,
-        /// Check every row as a real run would and write the rejects file,
-        /// storing nothing. Each batch is checked against what is stored,
-        /// not against the file's earlier batches.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    AddRecords(add_records::Args),
     /// Back a table (or all) up to a new Avro file on the server.
-    #[command(
-        after_help = "Examples:\n  client backup employees\n  client backup all --format json"
-    )]
-    Backup { target: TableOrAll },
+    Backup(backups::BackupArgs),
     /// List a table's backups, newest first.
-    #[command(after_help = "Examples:\n  client backups employees")]
-    Backups { table: Table },
+    Backups(backups::ListArgs),
     /// Replace a table's rows with a backup's (the newest by default).
-    #[command(
-        after_help = "Examples:\n  client restore employees --yes\n  client restore jobs --backup jobs-20261125T063000.123Z-a1b2c3.avro --yes"
-    )]
-    Restore {
-        table: Table,
-        /// The backup's name, from `backups`.
-        #[arg(long)]
-        backup: Option<String>,
-        /// Confirm: the table's current rows are replaced.
-        #[arg(long)]
-        yes: bool,
-    },
+    Restore(backups::RestoreArgs),
     /// Report req1: hires per department and job in each quarter.
     #[command(
         after_help = "Examples:\n  client req1\n  client req1 --year 2021 --format csv -o hires.csv\n  client req1 --format html -o hires.html"
     )]
-    Req1(ReportArgs),
+    Req1(reports::ReportArgs),
     /// Report req2: departments that hired more than the mean.
     #[command(after_help = "Examples:\n  client req2 --year 2021\n  client req2 --format json")]
-    Req2(ReportArgs),
+    Req2(reports::ReportArgs),
     /// List the rows the service did not store, with their reasons.
     ///
-    /// With --format csv, only the raw rows, one per line, ready to fix and
-    /// send again with add-records.
-    #[command(
-        after_help = "Examples:\n  client rejects --table employees\n  client rejects --source file --format csv -o fix-me.csv"
-    )]
-    Rejects {
-        /// Only this table's rejects.
-        #[arg(long)]
-        table: Option<Table>,
-        /// Only rejects from requests (api) or historical files (file).
-        #[arg(long, value_enum)]
-        source: Option<vocab::RejectSource>,
-        /// Write to this file instead of standard output.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-    },
+    /// With --format csv, only the raw rows, one per line, exactly as they
+    /// were received, ready to fix and send again with add-records.
+    Rejects(rejects::Args),
     /// Print one row.
-    #[command(
-        after_help = "Examples:\n  client get employees 42\n  client get departments 3 --format json"
-    )]
-    Get { table: Table, id: i64 },
+    Get(rows::GetArgs),
     /// List the tables with their row counts.
     #[command(after_help = "Examples:\n  client tables\n  client tables --format csv")]
     Tables,
@@ -144,16 +98,6 @@ enum Command {
     /// Print the manual page (roff).
     #[command(after_help = "Example:\n  client man > client.1 && man ./client.1")]
     Man,
-}
-
-#[derive(Debug, clap::Args)]
-struct ReportArgs {
-    /// The year.
-    #[arg(long, default_value_t = 2021)]
-    year: i32,
-    /// Write to this file instead of standard output.
-    #[arg(long, short)]
-    output: Option<PathBuf>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -203,68 +147,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         (None, None) => None,
     };
     let api = api::Api::new(&cli.url, token, &cli.shared_dir)?;
-    // Only the reports print html: every other command checks the format
-    // (`cli.format.data()?`) before it sends anything.
-    match cli.command {
-        Command::AddRecords {
-            table,
-            file,
-            rejects,
-            dry_run,
-        } => {
-            let format = cli.format.data()?;
-            let source = file
-                .unwrap_or_else(|| commands::add_records::default_source(&cli.shared_dir, table));
-            if cli.verbose {
-                eprintln!("sending {} to {} at {}", source.display(), table, cli.url);
-            }
-            let options = commands::add_records::Options {
-                table,
-                source,
-                rejects,
-                quiet: cli.quiet,
-                dry_run,
-            };
-            let summary = commands::add_records::run(&api, options).await?;
-            output::print(format, &summary)?;
+    // The reports print html too; every other command takes table, json or
+    // csv, checked here, once, before anything is sent.
+    let data = match cli.command {
+        Command::Req1(args) => return reports::run(&api, Report::Req1, args, cli.format).await,
+        Command::Req2(args) => return reports::run(&api, Report::Req2, args, cli.format).await,
+        command => (command, cli.format.data()?),
+    };
+    let context = commands::Context {
+        url: cli.url,
+        shared_dir: cli.shared_dir,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    match data {
+        (Command::AddRecords(args), format) => {
+            add_records::command(&api, args, &context, format).await
         }
-        Command::Backup { target } => {
-            commands::backups::backup(&api, target, cli.format.data()?).await?
+        (Command::Backup(args), format) => backups::backup(&api, args, format).await,
+        (Command::Backups(args), format) => backups::list(&api, args, format).await,
+        (Command::Restore(args), format) => backups::restore(&api, args, format).await,
+        (Command::Rejects(args), format) => rejects::run(&api, args, format).await,
+        (Command::Get(args), format) => rows::get(&api, args, format).await,
+        (Command::Tables, format) => rows::tables(&api, format).await,
+        (Command::Health, format) => rows::health(&api, format).await,
+        (Command::Req1(_) | Command::Req2(_) | Command::Completions { .. } | Command::Man, _) => {
+            unreachable!("answered above")
         }
-        Command::Backups { table } => {
-            commands::backups::list(&api, table, cli.format.data()?).await?
-        }
-        Command::Restore { table, backup, yes } => {
-            commands::backups::restore(&api, table, backup.as_deref(), yes, cli.format.data()?)
-                .await?;
-        }
-        Command::Req1(args) => report(&api, Report::Req1, &args, cli.format).await?,
-        Command::Req2(args) => report(&api, Report::Req2, &args, cli.format).await?,
-        Command::Get { table, id } => {
-            commands::rows::get(&api, table, id, cli.format.data()?).await?
-        }
-        Command::Rejects {
-            table,
-            source,
-            output,
-        } => {
-            let format = cli.format.data()?;
-            commands::rejects::run(&api, table, source, format, output.as_deref()).await?
-        }
-        Command::Tables => commands::rows::tables(&api, cli.format.data()?).await?,
-        Command::Health => commands::rows::health(&api, cli.format.data()?).await?,
-        Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
-    Ok(())
-}
-
-async fn report(
-    api: &api::Api,
-    report: Report,
-    args: &ReportArgs,
-    format: Format,
-) -> anyhow::Result<()> {
-    commands::reports::run(api, report, args.year, format, args.output.as_deref()).await
 }
 
 #[cfg(test)]

@@ -43,27 +43,63 @@ pub enum DataFormat {
     Csv,
 }
 
-/// What a command prints: its JSON is the value itself (the API's shape).
+/// What a command prints, in one place per answer: its JSON is the value
+/// itself (the API's shape); its rows make both the CSV and the table for
+/// people.
 pub trait Printable: Serialize {
-    /// The rendering for people, without a final newline.
-    fn human(&self) -> String;
-    /// The CSV header (the JSON field names) and rows.
-    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>);
+    /// Columns the table for people leaves out (long ones, such as a
+    /// checksum); CSV and JSON have every one.
+    const HIDDEN: &'static [&'static str] = &[];
+
+    /// The header (the JSON field names) and the rows.
+    fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>);
+
+    /// What people read instead of a table, for an answer that reads better
+    /// as sentences (a summary), without a final newline.
+    fn sentences(&self) -> Option<String> {
+        None
+    }
+
+    /// A line under the table for people.
+    fn footer(&self) -> Option<String> {
+        None
+    }
 }
 
-/// Prints `value` to standard output in `format`.
-pub fn print(format: DataFormat, value: &impl Printable) -> anyhow::Result<()> {
-    let text = match format {
-        DataFormat::Table => value.human() + "\n",
+/// `value` rendered in `format`, ending with a newline.
+pub fn render<P: Printable>(format: DataFormat, value: &P) -> anyhow::Result<String> {
+    Ok(match format {
         DataFormat::Json => {
             serde_json::to_string_pretty(value).context("cannot render the answer as JSON")? + "\n"
         }
         DataFormat::Csv => {
-            let (header, rows) = value.csv();
+            let (header, rows) = value.rows();
             csv(&header, rows)?
         }
-    };
-    Ok(stdout(text)?)
+        DataFormat::Table => match value.sentences() {
+            Some(text) => text + "\n",
+            None => {
+                let (header, rows) = value.rows();
+                let shown: Vec<usize> = (0..header.len())
+                    .filter(|&i| !P::HIDDEN.contains(&header[i]))
+                    .collect();
+                let pick = |row: &[String]| shown.iter().map(|&i| row[i].clone()).collect();
+                let header: Vec<&str> = shown.iter().map(|&i| header[i]).collect();
+                let rows = rows.iter().map(|row| pick(row)).collect();
+                let mut text = table(&header, rows) + "\n";
+                if let Some(footer) = value.footer() {
+                    text += &footer;
+                    text.push('\n');
+                }
+                text
+            }
+        },
+    })
+}
+
+/// Prints `value` to standard output in `format`.
+pub fn print(format: DataFormat, value: &impl Printable) -> anyhow::Result<()> {
+    Ok(stdout(render(format, value)?)?)
 }
 
 /// Writes `text` to standard output. A reader that stops early (`| head`)

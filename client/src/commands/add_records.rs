@@ -1,9 +1,10 @@
 //! `add-records`: stream a CSV of any size to the API in batches of 1000.
 
+use super::Context;
 use crate::api::{Api, Failure};
-use crate::output::{Printable, count};
+use crate::output::{self, DataFormat, Printable, count};
 use crate::table::Table;
-use anyhow::Context;
+use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::fs::File;
@@ -31,27 +32,7 @@ pub struct Summary {
 }
 
 impl Printable for Summary {
-    fn human(&self) -> String {
-        let (what, inserted) = if self.dry_run {
-            ("dry run, nothing stored: ", "would be inserted")
-        } else {
-            ("", "inserted")
-        };
-        let mut text = format!(
-            "{}: {what}{} read, {} {inserted}, {} already stored, {} rejected",
-            self.table,
-            count(self.read, "row"),
-            self.inserted,
-            self.already_stored,
-            self.rejected
-        );
-        if let Some(file) = &self.rejects_file {
-            text += &format!("\nrejected rows and their reasons: {}", file.display());
-        }
-        text
-    }
-
-    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         let header = vec![
             "table",
             "read",
@@ -75,6 +56,74 @@ impl Printable for Summary {
         ];
         (header, vec![row])
     }
+
+    fn sentences(&self) -> Option<String> {
+        let (what, inserted) = if self.dry_run {
+            ("dry run, nothing stored: ", "would be inserted")
+        } else {
+            ("", "inserted")
+        };
+        let mut text = format!(
+            "{}: {what}{} read, {} {inserted}, {} already stored, {} rejected",
+            self.table,
+            count(self.read, "row"),
+            self.inserted,
+            self.already_stored,
+            self.rejected
+        );
+        if let Some(file) = &self.rejects_file {
+            text += &format!("\nrejected rows and their reasons: {}", file.display());
+        }
+        Some(text)
+    }
+}
+
+/// What `add-records` takes.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  client add-records departments data/departments.csv\n  client add-records employees hired.csv --dry-run\n  cat jobs.csv | client add-records jobs -\n  client add-records employees   # reads $SHARED_DIR/incoming/employees.csv"
+)]
+pub struct Args {
+    table: Table,
+    /// The CSV, or `-` for standard input [default: $SHARED_DIR/incoming/<table>.csv].
+    file: Option<PathBuf>,
+    /// Where to write the rejected rows.
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Check every row as a real run would and write the rejects file,
+    /// storing nothing. Each batch is checked against what is stored,
+    /// not against the file's earlier batches.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// `add-records`: sends the file and prints what became of it.
+pub async fn command(
+    api: &Api,
+    args: Args,
+    context: &Context,
+    format: DataFormat,
+) -> anyhow::Result<()> {
+    let source = args
+        .file
+        .unwrap_or_else(|| default_source(&context.shared_dir, args.table));
+    if context.verbose {
+        eprintln!(
+            "sending {} to {} at {}",
+            source.display(),
+            args.table,
+            context.url
+        );
+    }
+    let options = Options {
+        table: args.table,
+        source,
+        rejects: args.rejects,
+        quiet: context.quiet,
+        dry_run: args.dry_run,
+    };
+    let summary = run(api, options).await?;
+    output::print(format, &summary)
 }
 
 pub struct Options {

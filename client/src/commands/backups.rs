@@ -1,16 +1,45 @@
 //! `backup`, `backups` and `restore`.
 
 use crate::api::Api;
-use crate::output::{self, DataFormat, Printable};
+use crate::output::{self, DataFormat, Printable, count};
 use crate::table::{Table, TableOrAll};
 use vocab::{BackupInfo, BackupList, RestoreRequest, RestoreResult};
 
+/// Back a table (or all) up to a new Avro file on the server.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  client backup employees\n  client backup all --format json")]
+pub struct BackupArgs {
+    target: TableOrAll,
+}
+
+/// List a table's backups, newest first.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  client backups employees")]
+pub struct ListArgs {
+    table: Table,
+}
+
+/// Replace a table's rows with a backup's (the newest by default).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  client restore employees --yes\n  client restore jobs --backup jobs-20261125T063000.123Z-a1b2c3.avro --yes"
+)]
+pub struct RestoreArgs {
+    table: Table,
+    /// The backup's name, from `backups`.
+    #[arg(long)]
+    backup: Option<String>,
+    /// Confirm: the table's current rows are replaced.
+    #[arg(long)]
+    yes: bool,
+}
+
 /// `backup <table|all>`: a new Avro backup of one or every table, printed
 /// in the shape of the listing.
-pub async fn backup(api: &Api, target: TableOrAll, format: DataFormat) -> anyhow::Result<()> {
+pub async fn backup(api: &Api, args: BackupArgs, format: DataFormat) -> anyhow::Result<()> {
     api.has_token()?;
     let mut backups = Vec::new();
-    for table in target.tables() {
+    for table in args.target.tables() {
         let info: BackupInfo = api
             .post(&format!("/api/v1/tables/{table}/backups"), None::<&()>)
             .await?;
@@ -20,7 +49,8 @@ pub async fn backup(api: &Api, target: TableOrAll, format: DataFormat) -> anyhow
 }
 
 /// `backups <table>`: the table's backups, newest first.
-pub async fn list(api: &Api, table: Table, format: DataFormat) -> anyhow::Result<()> {
+pub async fn list(api: &Api, args: ListArgs, format: DataFormat) -> anyhow::Result<()> {
+    let table = args.table;
     let list: BackupList = api.get(&format!("/api/v1/tables/{table}/backups")).await?;
     if list.backups.is_empty() && format == DataFormat::Table {
         eprintln!("no backups of {table} yet; make one with `client backup {table}`");
@@ -30,20 +60,15 @@ pub async fn list(api: &Api, table: Table, format: DataFormat) -> anyhow::Result
 }
 
 /// `restore <table> [--backup NAME] --yes`.
-pub async fn restore(
-    api: &Api,
-    table: Table,
-    backup: Option<&str>,
-    yes: bool,
-    format: DataFormat,
-) -> anyhow::Result<()> {
-    if !yes {
+pub async fn restore(api: &Api, args: RestoreArgs, format: DataFormat) -> anyhow::Result<()> {
+    let table = args.table;
+    if !args.yes {
         anyhow::bail!(
             "restore replaces every row of {table} with the backup's; run again with --yes to do it"
         );
     }
-    let body = backup.map(|backup| RestoreRequest {
-        backup: Some(backup.to_owned()),
+    let body = args.backup.map(|backup| RestoreRequest {
+        backup: Some(backup),
     });
     let result: RestoreResult = api
         .post(&format!("/api/v1/tables/{table}/restore"), body.as_ref())
@@ -52,30 +77,9 @@ pub async fn restore(
 }
 
 impl Printable for BackupList {
-    fn human(&self) -> String {
-        let rows = self
-            .backups
-            .iter()
-            .map(|b| {
-                vec![
-                    b.table.clone(),
-                    b.name.clone(),
-                    b.rows.to_string(),
-                    b.bytes.to_string(),
-                    b.created_at.clone(),
-                    b.before_restore_of
-                        .as_ref()
-                        .map_or_else(String::new, |of| format!("before restoring {of}")),
-                ]
-            })
-            .collect();
-        output::table(
-            &["table", "name", "rows", "bytes", "created at", "note"],
-            rows,
-        )
-    }
+    const HIDDEN: &'static [&'static str] = &["sha256", "codec"];
 
-    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         let header = vec![
             "name",
             "table",
@@ -107,21 +111,7 @@ impl Printable for BackupList {
 }
 
 impl Printable for RestoreResult {
-    fn human(&self) -> String {
-        format!(
-            "restored {} from {}: {} (it had {})\n\
-             the table as it was is backed up as {}; to undo: client restore {} --backup {}",
-            self.table,
-            self.backup,
-            crate::output::count(self.rows, "row"),
-            self.previous_rows,
-            self.previous_backup,
-            self.table,
-            self.previous_backup
-        )
-    }
-
-    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         let header = vec![
             "table",
             "backup",
@@ -137,5 +127,19 @@ impl Printable for RestoreResult {
             self.previous_backup.clone(),
         ];
         (header, vec![row])
+    }
+
+    fn sentences(&self) -> Option<String> {
+        Some(format!(
+            "restored {} from {}: {} (it had {})\n\
+             the table as it was is backed up as {}; to undo: client restore {} --backup {}",
+            self.table,
+            self.backup,
+            count(self.rows, "row"),
+            self.previous_rows,
+            self.previous_backup,
+            self.table,
+            self.previous_backup
+        ))
     }
 }

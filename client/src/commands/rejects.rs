@@ -8,19 +8,36 @@ use crate::table::Table;
 use anyhow::Context;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::PathBuf;
 use vocab::{MAX_PAGE_ROWS, RejectPage, RejectRecord, RejectSource};
+
+/// List the rows the service did not store, with their reasons.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  client rejects --table employees\n  client rejects --source file --format csv -o fix-me.csv"
+)]
+pub struct Args {
+    /// Only this table's rejects.
+    #[arg(long)]
+    table: Option<Table>,
+    /// Only rejects from requests (api) or historical files (file).
+    #[arg(long, value_enum)]
+    source: Option<RejectSource>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
 
 /// Writes every reject of `table` and `source` (all when `None`), oldest
 /// first, to `output` or standard output. CSV is the raw rows alone, one per
 /// line and untouched, ready to fix and send again with `add-records`.
-pub async fn run(
-    api: &Api,
-    table: Option<Table>,
-    source: Option<RejectSource>,
-    format: DataFormat,
-    output: Option<&Path>,
-) -> anyhow::Result<()> {
+pub async fn run(api: &Api, args: Args, format: DataFormat) -> anyhow::Result<()> {
+    let Args {
+        table,
+        source,
+        output,
+    } = args;
+    let output = output.as_deref();
     let mut filters = String::new();
     if let Some(table) = table {
         filters.push_str(&format!("&table={table}"));

@@ -5,6 +5,16 @@ use crate::output::{self, DataFormat, Printable};
 use crate::table::Table;
 use vocab::{DepartmentRecord, EmployeeRecord, JobRecord, Record, Status, TableList};
 
+/// Print one row.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  client get employees 42\n  client get departments 3 --format json"
+)]
+pub struct GetArgs {
+    table: Table,
+    id: i64,
+}
+
 /// `tables`: each table with its row count.
 pub async fn tables(api: &Api, format: DataFormat) -> anyhow::Result<()> {
     let list: TableList = api.get("/api/v1/tables").await?;
@@ -12,7 +22,8 @@ pub async fn tables(api: &Api, format: DataFormat) -> anyhow::Result<()> {
 }
 
 /// `get`: one row.
-pub async fn get(api: &Api, table: Table, id: i64, format: DataFormat) -> anyhow::Result<()> {
+pub async fn get(api: &Api, args: GetArgs, format: DataFormat) -> anyhow::Result<()> {
+    let (table, id) = (args.table, args.id);
     let path = format!("/api/v1/tables/{table}/rows/{id}");
     let row = match table {
         Table::Departments => Record::Department(api.get::<DepartmentRecord>(&path).await?),
@@ -29,11 +40,7 @@ pub async fn health(api: &Api, format: DataFormat) -> anyhow::Result<()> {
 }
 
 impl Printable for TableList {
-    fn human(&self) -> String {
-        output::table(&["table", "rows"], self.csv().1)
-    }
-
-    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         let rows = self
             .tables
             .iter()
@@ -44,29 +51,16 @@ impl Printable for TableList {
 }
 
 impl Printable for Record {
-    fn human(&self) -> String {
-        let (header, rows) = self.csv();
-        output::table(&header, rows)
-    }
-
-    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
-        let (header, row) = match self {
+    /// The table's columns, in dictionary order.
+    fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let (table, row) = match self {
             Record::Department(d) => (
-                vec!["department_id", "department_name"],
+                Table::Departments,
                 vec![d.department_id.to_string(), d.department_name.clone()],
             ),
-            Record::Job(j) => (
-                vec!["job_id", "job_name"],
-                vec![j.job_id.to_string(), j.job_name.clone()],
-            ),
+            Record::Job(j) => (Table::Jobs, vec![j.job_id.to_string(), j.job_name.clone()]),
             Record::Employee(e) => (
-                vec![
-                    "employee_id",
-                    "employee_name",
-                    "hiring_date",
-                    "department_id",
-                    "job_id",
-                ],
+                Table::Employees,
                 vec![
                     e.employee_id.to_string(),
                     e.employee_name.clone(),
@@ -76,16 +70,16 @@ impl Printable for Record {
                 ],
             ),
         };
-        (header, vec![row])
+        (table.columns().to_vec(), vec![row])
     }
 }
 
 impl Printable for Status {
-    fn human(&self) -> String {
-        self.status.clone()
+    fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        (vec!["status"], vec![vec![self.status.clone()]])
     }
 
-    fn csv(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
-        (vec!["status"], vec![vec![self.status.clone()]])
+    fn sentences(&self) -> Option<String> {
+        Some(self.status.clone())
     }
 }
