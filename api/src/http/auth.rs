@@ -19,16 +19,28 @@ use std::sync::Arc;
 ///
 /// Checked before the body is read: no token is a 401, a wrong one a 403,
 /// whatever the body holds.
+// (A doc comment here is the OpenAPI document's text.) An operation
+// declares the scheme by taking this parameter; the token itself is checked
+// once, by `authorize` at the edge, which finds the declaration in the route
+// table. The checker only makes sure that happened.
 #[derive(SecurityScheme)]
-#[oai(ty = "bearer", checker = "check_token")]
+#[oai(ty = "bearer", checker = "checked_at_the_edge")]
 pub struct WriteAccess(());
 
-async fn check_token(request: &Request, bearer: Bearer) -> poem::Result<()> {
-    let token = request.data::<ApiToken>().ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!("the API token is not in the request data"))
-    })?;
-    Ok(token.check(&bearer.token)?)
+async fn checked_at_the_edge(request: &Request, _: Bearer) -> poem::Result<()> {
+    match request.data::<Authorized>() {
+        Some(Authorized) => Ok(()),
+        None => Err(ApiError::Internal(anyhow::anyhow!(
+            "a write reached its handler without the edge's token check"
+        ))
+        .into()),
+    }
 }
+
+/// Put in the request's data by [`authorize`] when its bearer token is the
+/// service's.
+#[derive(Clone, Copy, Debug)]
+pub struct Authorized;
 
 /// The token the service accepts; only its digest is kept.
 #[derive(Clone)]
@@ -57,7 +69,7 @@ impl ApiToken {
 
 /// Checks the request's `Authorization: Bearer <token>` from its headers
 /// alone: nothing of the body has been read yet.
-pub fn check_request(request: &Request) -> Result<(), ApiError> {
+fn check_request(request: &Request) -> Result<(), ApiError> {
     let token = request.data::<ApiToken>().ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!("the API token is not in the request data"))
     })?;
@@ -124,15 +136,21 @@ fn read_token(path: &Path) -> anyhow::Result<Option<String>> {
 
 /// Checks the token from the headers alone: a request without the right
 /// one is answered 401 or 403 at once, and its body is never read.
+/// The one check of the token, from the headers alone: a request that needs
+/// it ([`Edge::needs_token`]) and has not the right one is answered 401 or
+/// 403 at once, and its body is never read; one that has it is marked
+/// [`Authorized`] for the handlers (and the home page) to see.
 pub(super) async fn authorize<E: Endpoint>(
     next: Arc<E>,
-    request: Request,
+    mut request: Request,
     edge: Arc<Edge>,
 ) -> poem::Result<Response> {
-    if edge.needs_token(&request)
-        && let Err(err) = check_request(&request)
-    {
-        return Ok(refuse_unread(&request, err));
+    match check_request(&request) {
+        Ok(()) => {
+            request.extensions_mut().insert(Authorized);
+        }
+        Err(err) if edge.needs_token(&request) => return Ok(refuse_unread(&request, err)),
+        Err(_) => {}
     }
     Ok(next.call(request).await?.into_response())
 }

@@ -5,7 +5,6 @@ use super::error::{ApiError, ErrorCode};
 use super::route_table::RouteTable;
 use super::{Edge, is_read};
 use crate::routes::payload;
-use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +26,8 @@ pub(super) async fn read_body<E: Endpoint>(
 ) -> poem::Result<Response> {
     let rule = edge
         .routes
-        .body_rule(request.method(), request.uri().path());
+        .operation(request.method(), request.uri().path())
+        .map(|operation| &operation.body);
     let Some(rule) = rule.filter(|_| !is_read(request.method())) else {
         return Ok(next.call(request).await?.into_response());
     };
@@ -84,13 +84,11 @@ pub(super) async fn read_body<E: Endpoint>(
 #[derive(Clone, Default)]
 pub(super) struct BodyReading(Arc<AtomicBool>);
 
-/// The operations whose work may outlast `REQUEST_TIMEOUT_SECS`: a backup or
-/// a restore of a big table takes minutes, bounds its own waits, and is
-/// better finished than stopped. Their bodies still must arrive in time.
-pub(super) const LONG_OPERATIONS: [(Method, &str); 2] = [
-    (Method::POST, "/api/v1/tables/{table}/backups"),
-    (Method::POST, "/api/v1/tables/{table}/restore"),
-];
+/// The operations (by id) whose work may outlast `REQUEST_TIMEOUT_SECS`: a
+/// backup or a restore of a big table takes minutes, bounds its own waits,
+/// and is better finished than stopped. Their bodies still must arrive in
+/// time.
+pub(super) const LONG_OPERATIONS: [&str; 2] = ["create_backup", "restore_backup"];
 
 /// Bounds a whole request, body and work, by `REQUEST_TIMEOUT_SECS`: a body
 /// still arriving then gets 408 and the connection is closed; work still
@@ -102,10 +100,10 @@ pub(super) async fn limit_time<E: Endpoint>(
     limit: Duration,
     routes: Arc<RouteTable>,
 ) -> poem::Result<Response> {
-    let template = routes.of(request.uri().path()).map(|r| r.template.as_str());
-    let long = LONG_OPERATIONS
-        .iter()
-        .any(|(method, path)| method == request.method() && template == Some(*path));
+    let long = routes
+        .operation(request.method(), request.uri().path())
+        .and_then(|operation| operation.id)
+        .is_some_and(|id| LONG_OPERATIONS.contains(&id));
     if long {
         return Ok(next.call(request).await?.into_response());
     }
@@ -158,17 +156,17 @@ pub(super) fn closing(err: ApiError) -> Response {
 /// check.
 #[derive(Debug, Default)]
 pub(super) struct BodyRule {
-    media_types: Vec<String>,
+    pub(super) media_types: Vec<String>,
 }
 
 impl BodyRule {
-    pub(super) fn from_operation(operation: &serde_json::Value) -> BodyRule {
-        let body = &operation["requestBody"];
+    /// The media types an operation declares it reads.
+    pub(super) fn of(request: Option<&poem_openapi::registry::MetaRequest>) -> BodyRule {
         BodyRule {
-            media_types: body["content"]
-                .as_object()
+            media_types: request
                 .into_iter()
-                .flat_map(|content| content.keys().cloned())
+                .flat_map(|request| &request.content)
+                .map(|media| media.content_type.to_owned())
                 .collect(),
         }
     }

@@ -50,7 +50,7 @@ pub fn endpoint(
 ) -> impl Endpoint<Output = Response> + use<> {
     let api = routes::openapi(Arc::clone(&state));
     let docs = api.swagger_ui();
-    let routes = Arc::new(RouteTable::from_spec(&api.spec()));
+    let routes = Arc::new(RouteTable::of::<routes::Apis>());
     let spec = api.spec_endpoint();
     let edge = Arc::new(Edge {
         routes: Arc::clone(&routes),
@@ -110,10 +110,10 @@ impl Edge {
     /// method the API does not serve goes on to its 404 or 405.
     pub(super) fn needs_token(&self, request: &Request) -> bool {
         let path = request.uri().path();
-        if !self.routes.serves(request.method(), path) {
-            return false;
-        }
-        !is_read(request.method())
+        let Some(operation) = self.routes.operation(request.method(), path) else {
+            return false; // on to its 404 or 405
+        };
+        operation.guarded
             || (self.reads_need_token && (path.starts_with("/api/") || path == "/metrics"))
     }
 }

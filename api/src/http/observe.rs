@@ -26,7 +26,7 @@ pub(super) async fn observe<E: Endpoint>(
         ms = took.as_millis() as u64,
         "request"
     );
-    let route = routes.of(&path).map(|route| route.template.as_str());
+    let route = routes.of_path(&path).map(|route| route.template.as_str());
     let route = route.or_else(|| path.starts_with("/docs").then_some("/docs"));
     metrics.request(method.as_str(), route, status, took);
     Ok(response)

@@ -1,54 +1,75 @@
-//! Which paths and methods the API serves.
+//! Which paths and methods the API serves, read from the operations'
+//! own declarations (poem-openapi's metadata of the `#[OpenApi]` structs in
+//! `routes/`): an operation declared there has its `Allow` entry, its
+//! token rule (its `WriteAccess` parameter), its body rule (the media types
+//! of its payload) and its metric label, with nothing else to register.
 
 use super::body::{BodyRule, LONG_OPERATIONS};
 use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::OpenApi;
 use std::sync::Arc;
 
-/// The methods of each path of the spec: which requests reach an
-/// operation, and the `Allow` header that RFC 9110 asks of a 405.
+/// The methods of each path: which requests reach an operation, and the
+/// `Allow` header that RFC 9110 asks of a 405.
 pub(super) struct RouteTable(Vec<RouteMethods>);
 
 pub(super) struct RouteMethods {
+    /// The path as declared (`/api/v1/tables/{table}/rows`): the metric label.
     pub(super) template: String,
-    pub(super) methods: Vec<Method>,
-    /// What each method's operation documents as its request body, in the
-    /// order of `methods`.
-    pub(super) bodies: Vec<BodyRule>,
+    pub(super) operations: Vec<Operation>,
     pub(super) allow: String,
 }
 
+/// What one operation declares.
+pub(super) struct Operation {
+    pub(super) method: Method,
+    /// The media types it reads; none for an operation without a body.
+    pub(super) body: BodyRule,
+    /// Whether it needs the token: it declares a security scheme.
+    pub(super) guarded: bool,
+    pub(super) id: Option<&'static str>,
+}
+
 impl RouteTable {
-    pub(super) fn from_spec(spec: &str) -> RouteTable {
-        let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
-        let paths = spec["paths"].as_object().into_iter().flatten();
-        let mut routes: Vec<RouteMethods> = paths
-            .map(|(template, operations)| {
-                let operations: Vec<(Method, BodyRule)> = operations
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|(method, operation)| {
-                        let method = method.to_uppercase().parse().ok()?;
-                        Some((method, BodyRule::from_operation(operation)))
-                    })
-                    .collect();
-                RouteMethods::new(template, operations)
-            })
-            .collect();
-        let spec_itself = vec![(Method::GET, BodyRule::default())];
-        routes.push(RouteMethods::new("/openapi.json", spec_itself));
+    /// The operations of `A`, and the OpenAPI document's own route.
+    pub(super) fn of<A: OpenApi>() -> RouteTable {
+        let mut routes: Vec<RouteMethods> = Vec::new();
+        for path in A::meta().into_iter().flat_map(|api| api.paths) {
+            let operations = path
+                .operations
+                .iter()
+                .map(|operation| Operation {
+                    method: operation.method.clone(),
+                    body: BodyRule::of(operation.request.as_ref()),
+                    guarded: !operation.security.is_empty(),
+                    id: operation.operation_id,
+                })
+                .collect();
+            routes.push(RouteMethods::new(&path.path, operations));
+        }
+        let spec_itself = Operation {
+            method: Method::GET,
+            body: BodyRule::default(),
+            guarded: false,
+            id: None,
+        };
+        routes.push(RouteMethods::new("/openapi.json", vec![spec_itself]));
         let table = RouteTable(routes);
-        for (method, path) in &LONG_OPERATIONS {
-            debug_assert!(
-                table.serves(method, &path.replace("{table}", "jobs")),
-                "{method} {path} is not in the spec"
+        for id in LONG_OPERATIONS {
+            assert!(
+                table
+                    .0
+                    .iter()
+                    .flat_map(|route| &route.operations)
+                    .any(|operation| operation.id == Some(id)),
+                "the long operation {id} is not declared"
             );
         }
         table
     }
 
-    pub(super) fn of(&self, path: &str) -> Option<&RouteMethods> {
+    pub(super) fn of_path(&self, path: &str) -> Option<&RouteMethods> {
         let matches = |template: &str| {
             let (mut wanted, mut given) = (template.split('/'), path.split('/'));
             loop {
@@ -62,36 +83,28 @@ impl RouteTable {
         self.0.iter().find(|route| matches(&route.template))
     }
 
-    /// Whether `method` on `path` reaches an operation (HEAD is GET).
-    pub(super) fn serves(&self, method: &Method, path: &str) -> bool {
-        self.body_rule(method, path).is_some()
-    }
-
-    /// The body rule of the operation `method` on `path` reaches, if any.
-    pub(super) fn body_rule(&self, method: &Method, path: &str) -> Option<&BodyRule> {
+    /// The operation `method` on `path` reaches, if any (HEAD is GET).
+    pub(super) fn operation(&self, method: &Method, path: &str) -> Option<&Operation> {
         let method = if *method == Method::HEAD {
             &Method::GET
         } else {
             method
         };
-        let route = self.of(path)?;
-        let at = route.methods.iter().position(|m| m == method)?;
-        route.bodies.get(at)
+        self.of_path(path)?
+            .operations
+            .iter()
+            .find(|operation| operation.method == *method)
     }
 }
 
 impl RouteMethods {
-    pub(super) fn new(template: &str, operations: Vec<(Method, BodyRule)>) -> RouteMethods {
-        let (methods, bodies): (Vec<Method>, Vec<BodyRule>) = operations.into_iter().unzip();
-        let allow = methods
-            .iter()
-            .map(Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
+    fn new(template: &str, operations: Vec<Operation>) -> RouteMethods {
+        let mut methods: Vec<&str> = operations.iter().map(|o| o.method.as_str()).collect();
+        methods.sort_unstable();
+        let allow = methods.join(", ");
         RouteMethods {
             template: template.to_owned(),
-            methods,
-            bodies,
+            operations,
             allow,
         }
     }
@@ -105,7 +118,7 @@ pub(super) async fn allow_on_405<E: Endpoint>(
     let path = request.uri().path().to_owned();
     let mut response = next.call(request).await?.into_response();
     if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
-        && let Some(route) = routes.of(&path)
+        && let Some(route) = routes.of_path(&path)
         && let Ok(value) = poem::http::HeaderValue::from_str(&route.allow)
     {
         response
@@ -113,4 +126,52 @@ pub(super) async fn allow_on_405<E: Endpoint>(
             .insert(poem::http::header::ALLOW, value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_write_the_api_declares_needs_the_token_and_no_read_does() {
+        let table = RouteTable::of::<crate::routes::Apis>();
+        let operations: Vec<(&str, &Operation)> = table
+            .0
+            .iter()
+            .flat_map(|route| {
+                route
+                    .operations
+                    .iter()
+                    .map(|o| (route.template.as_str(), o))
+            })
+            .collect();
+        assert!(operations.len() >= 14, "{}", operations.len());
+        for (path, operation) in operations {
+            let write = operation.method != Method::GET;
+            assert_eq!(operation.guarded, write, "{} {path}", operation.method);
+            // A write declares what it reads, or that it reads nothing.
+            if operation.id == Some("insert_rows") {
+                let types = &operation.body.media_types;
+                assert!(
+                    types.iter().any(|t| t.starts_with("application/json")),
+                    "{types:?}"
+                );
+                assert!(types.iter().any(|t| t.starts_with("text/csv")), "{types:?}");
+            }
+        }
+        let rows = table.of_path("/api/v1/tables/jobs/rows").unwrap();
+        assert_eq!(rows.template, "/api/v1/tables/{table}/rows");
+        assert_eq!(rows.allow, "GET, POST");
+        assert!(
+            table
+                .operation(&Method::HEAD, "/api/v1/tables/jobs/rows")
+                .is_some()
+        );
+        assert!(
+            table
+                .operation(&Method::DELETE, "/api/v1/tables/jobs/rows")
+                .is_none()
+        );
+        assert!(table.of_path("/api/v1/nowhere").is_none());
+    }
 }

@@ -8,6 +8,7 @@ use super::{ApiTags, AppState};
 use crate::backup;
 use crate::db::{self, LoadOverview};
 use crate::domain::Table;
+use crate::http::auth::Authorized;
 use crate::reports::escape;
 use crate::telemetry;
 use poem::Request;
@@ -41,7 +42,7 @@ impl HomeApi {
     /// documentation.
     #[oai(path = "/", method = "get", operation_id = "home")]
     async fn home(&self, request: &Request) -> HomePage {
-        if self.state.reads_need_token && crate::http::auth::check_request(request).is_err() {
+        if self.state.reads_need_token && request.data::<Authorized>().is_none() {
             return HomePage::Ok(Html(page(TOKEN_NEEDED)));
         }
         let body = match Overview::read(&self.state).await {

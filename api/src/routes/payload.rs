@@ -24,7 +24,9 @@ pub struct CsvRows(pub Vec<u8>);
 
 /// Whether a `Content-Type` header names the `documented` media type
 /// (`type/subtype`) with no charset or a UTF-8 (or ASCII) one: every body
-/// the API reads is UTF-8.
+/// the API reads is UTF-8. The one rule of content types: the edge refuses
+/// a body that fits none of its operation's types (`http::body`, from the
+/// route table), and a payload here only uses it to pick its variant.
 pub fn fits(content_type: &str, documented: &str) -> bool {
     let Ok(mime) = content_type.parse::<mime::Mime>() else {
         return false;
