@@ -88,7 +88,7 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `signal` completes, while [`prepare`] gets the data
+    /// Serves until `signal` completes, while `prepare` gets the data
     /// ready. Stops with an error if preparing fails for a reason other than
     /// an unreachable database (which it waits out).
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> anyhow::Result<()> {

@@ -201,7 +201,7 @@ where
 /// without error, when the receiver is gone.
 ///
 /// An embedded file's rows are read on a connection of their own, in pages
-/// (see [`dialect::send_sqlite_pages`]).
+/// (see `dialect::send_sqlite_pages`).
 pub async fn send_all_rows(
     db: &Db,
     table: Table,

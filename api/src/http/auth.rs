@@ -37,7 +37,7 @@ async fn checked_at_the_edge(request: &Request, _: Bearer) -> poem::Result<()> {
     }
 }
 
-/// Put in the request's data by [`authorize`] when its bearer token is the
+/// Put in the request's data by `authorize` when its bearer token is the
 /// service's.
 #[derive(Clone, Copy, Debug)]
 pub struct Authorized;

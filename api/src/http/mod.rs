@@ -3,15 +3,15 @@
 //!
 //! - [`admission`]: hyper serves HTTP/1.1 and HTTP/2, bounding connections,
 //!   header time and streams;
-//! - [`request_id`]: the request's id (the caller's when it is safe) and
+//! - `request_id`: the request's id (the caller's when it is safe) and
 //!   HEAD marked as such;
 //! - [`auth`]: the bearer token, checked from the headers alone;
-//! - [`body`]: the body rules (content type, encoding, size) and the time
+//! - `body`: the body rules (content type, encoding, size) and the time
 //!   limits, applied before a handler reads anything;
-//! - [`route_table`]: which paths and methods the API serves, for the
+//! - `route_table`: which paths and methods the API serves, for the
 //!   `Allow` header, auth, body rules and metric labels;
-//! - [`observe`]: a log line and metrics per request;
-//! - [`error`]: the one error type and its JSON shape, and [`outcome`]: how
+//! - `observe`: a log line and metrics per request;
+//! - [`error`]: the one error type and its JSON shape, and `outcome`: how
 //!   the errors of `db` and `ingest` map onto it;
 //! - [`readiness`]: the gate that holds `/api/` until the data is ready;
 //! - [`healthcheck`]: the `--healthcheck` client a container runs.

@@ -2,8 +2,8 @@
 //! the edge (CSV or JSON), validate against the dictionary, check ids and
 //! references in the database, store what passes and record what does not
 //! (the `rejects` table), in one transaction per batch. REST
-//! batches and the historical load ([`load`]) both commit through
-//! [`commit_batch`].
+//! batches and the historical load (`load`) both commit through
+//! `commit_batch`.
 
 mod batch;
 pub mod load;
@@ -25,7 +25,7 @@ use anyhow::Context;
 use sqlx::{Any, Transaction};
 use std::time::Duration;
 
-/// Stores one REST batch in its own transaction; see [`commit_batch`].
+/// Stores one REST batch in its own transaction; see `commit_batch`.
 #[tracing::instrument(skip_all, fields(%table, rows = candidates.len()))]
 pub async fn ingest_batch(
     db: &Db,

@@ -128,7 +128,7 @@ pub enum BodyError {
 }
 
 /// A candidate from one CSV record (already split into fields; a record
-/// cut by [`CsvRecords`] is the wrong width whatever its first fields hold).
+/// cut by `CsvRecords` is the wrong width whatever its first fields hold).
 pub fn csv_candidate(table: Table, position: u64, record: &CsvRecord) -> Candidate {
     let fields = &record.fields;
     if record.is_cut() {

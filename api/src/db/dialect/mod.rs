@@ -1,7 +1,7 @@
 //! What differs between the database engines, in one place. The rest of
 //! `db`, and everything above it, asks [`Dialect`] and never matches on
 //! the engine itself; each engine's statements and settings sit in its own
-//! file ([`sqlite`], [`mysql`]), the way sqlx keeps each driver apart. A
+//! file (`sqlite.rs`, `mysql.rs`), the way sqlx keeps each driver apart. A
 //! new engine is a new variant here and a file beside those two.
 //!
 //! What differs: how to connect and set up a session, the migrations, how
