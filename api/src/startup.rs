@@ -10,7 +10,7 @@ use crate::http::endpoint;
 use crate::http::readiness::Readiness;
 use crate::ingest;
 use crate::metrics::Metrics;
-use crate::routes::AppState;
+use crate::routes::{self, AppState};
 use anyhow::Context;
 use poem::{EndpointExt, Response};
 use std::future::Future;
@@ -45,7 +45,7 @@ impl Application {
         };
         let state = Arc::new(AppState {
             db,
-            readiness: Readiness::starting(),
+            readiness: Arc::new(Readiness::starting()),
             backups_dir: config.shared_dir.join("backups"),
             reports_dir: config.shared_dir.join("reports"),
             saved_reports: Arc::default(),
@@ -63,7 +63,14 @@ impl Application {
             .context("the listener has no TCP address")?
             .port();
         tracing::info!(addr = %config.api_addr, port, "listening");
-        let app = endpoint(Arc::clone(&state), ApiToken::new(&token), &config).boxed();
+        let app = endpoint(
+            routes::openapi(Arc::clone(&state)),
+            Arc::clone(&state.readiness),
+            Arc::clone(&state.metrics),
+            ApiToken::new(&token),
+            &config,
+        )
+        .boxed();
         let limits = Limits {
             header_timeout: config.header_timeout(),
             max_connections: config.max_connections as usize,

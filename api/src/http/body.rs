@@ -2,9 +2,8 @@
 //! before a handler reads anything.
 
 use super::error::{ApiError, ErrorCode};
-use super::route_table::RouteTable;
+use super::route_table::{BodyRule, RouteTable};
 use super::{Edge, is_read};
-use crate::routes::payload;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -84,16 +83,11 @@ pub(super) async fn read_body<E: Endpoint>(
 #[derive(Clone, Default)]
 pub(super) struct BodyReading(Arc<AtomicBool>);
 
-/// The operations (by id) whose work may outlast `REQUEST_TIMEOUT_SECS`: a
-/// backup or a restore of a big table takes minutes, bounds its own waits,
-/// and is better finished than stopped. Their bodies still must arrive in
-/// time.
-pub(super) const LONG_OPERATIONS: [&str; 2] = ["create_backup", "restore_backup"];
-
 /// Bounds a whole request, body and work, by `REQUEST_TIMEOUT_SECS`: a body
 /// still arriving then gets 408 and the connection is closed; work still
 /// running is stopped (dropped: its transaction rolls back) and gets 503.
-/// The work of [`LONG_OPERATIONS`] is not bounded here.
+/// The work of a long operation (see `route_table::LONG_OPERATIONS`) is not
+/// bounded here.
 pub(super) async fn limit_time<E: Endpoint>(
     next: Arc<E>,
     mut request: Request,
@@ -102,8 +96,7 @@ pub(super) async fn limit_time<E: Endpoint>(
 ) -> poem::Result<Response> {
     let long = routes
         .operation(request.method(), request.uri().path())
-        .and_then(|operation| operation.id)
-        .is_some_and(|id| LONG_OPERATIONS.contains(&id));
+        .is_some_and(|operation| operation.long);
     if long {
         return Ok(next.call(request).await?.into_response());
     }
@@ -151,26 +144,7 @@ pub(super) fn closing(err: ApiError) -> Response {
     response
 }
 
-/// The request body an operation documents: none, or one of these media
-/// types (`type/subtype`). Whether it is required is the operation's to
-/// check.
-#[derive(Debug, Default)]
-pub(super) struct BodyRule {
-    pub(super) media_types: Vec<String>,
-}
-
 impl BodyRule {
-    /// The media types an operation declares it reads.
-    pub(super) fn of(request: Option<&poem_openapi::registry::MetaRequest>) -> BodyRule {
-        BodyRule {
-            media_types: request
-                .into_iter()
-                .flat_map(|request| &request.content)
-                .map(|media| media.content_type.to_owned())
-                .collect(),
-        }
-    }
-
     /// Why a request whose head says this cannot be read as documented:
     /// an unsupported `Content-Encoding`, a body where none is documented,
     /// or a `Content-Type` (charset included) the operation does not read.
@@ -199,7 +173,7 @@ impl BodyRule {
         let message = match text(CONTENT_TYPE) {
             _ if self.media_types.is_empty() => "this endpoint takes no request body".to_owned(),
             None => format!("send the body with `Content-Type: {documented}`"),
-            Some(given) if self.media_types.iter().any(|m| payload::fits(given, m)) => {
+            Some(given) if self.media_types.iter().any(|m| fits(given, m)) => {
                 return None;
             }
             Some(given) => format!(
@@ -220,4 +194,22 @@ impl BodyRule {
 pub(super) struct Refusal {
     message: String,
     at_once: bool,
+}
+
+/// Whether a `Content-Type` header names the `documented` media type
+/// (`type/subtype`) with no charset or a UTF-8 (or ASCII) one: every body
+/// the API reads is UTF-8. The one rule of content types: the edge refuses
+/// a body that fits none of its operation's types (here, from the route
+/// table), and a payload of `routes/` only uses it to pick its variant.
+pub fn fits(content_type: &str, documented: &str) -> bool {
+    let Ok(mime) = content_type.parse::<mime::Mime>() else {
+        return false;
+    };
+    let utf8 = match mime.get_param(mime::CHARSET) {
+        None => true,
+        Some(charset) => {
+            charset == mime::UTF_8 || charset.as_str().eq_ignore_ascii_case("us-ascii")
+        }
+    };
+    utf8 && mime.essence_str().eq_ignore_ascii_case(documented)
 }

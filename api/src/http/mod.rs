@@ -27,8 +27,11 @@ pub mod readiness;
 mod request_id;
 mod route_table;
 
+pub use body::fits;
+pub use request_id::HeadRequest;
+
 use crate::config::Config;
-use crate::routes::{self, AppState};
+use crate::metrics::Metrics;
 use auth::{ApiToken, authorize};
 use body::{limit_time, read_body};
 use error::{ApiError, render_poem_error};
@@ -36,6 +39,8 @@ use observe::observe;
 use poem::http::Method;
 use poem::middleware::{RequestId, ReuseId};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::{OpenApi, OpenApiService};
+use readiness::Readiness;
 use request_id::{drop_unsafe_request_id, mark_head};
 use route_table::{RouteTable, allow_on_405};
 use std::sync::Arc;
@@ -43,14 +48,15 @@ use std::time::Duration;
 
 /// The whole HTTP surface: the API, Swagger UI, the spec, and the
 /// middleware every request goes through.
-pub fn endpoint(
-    state: Arc<AppState>,
+pub fn endpoint<A: OpenApi + 'static>(
+    api: OpenApiService<A, ()>,
+    readiness: Arc<Readiness>,
+    metrics: Arc<Metrics>,
     token: ApiToken,
     config: &Config,
-) -> impl Endpoint<Output = Response> + use<> {
-    let api = routes::openapi(Arc::clone(&state));
+) -> impl Endpoint<Output = Response> + use<A> {
     let docs = api.swagger_ui();
-    let routes = Arc::new(RouteTable::of::<routes::Apis>());
+    let routes = Arc::new(RouteTable::of::<A>());
     let spec = api.spec_endpoint();
     let edge = Arc::new(Edge {
         routes: Arc::clone(&routes),
@@ -60,7 +66,7 @@ pub fn endpoint(
     });
     let reading = Arc::clone(&edge);
     let request_timeout = config.request_timeout();
-    let observed = (Arc::clone(&routes), Arc::clone(&state.metrics));
+    let observed = (Arc::clone(&routes), metrics);
     let timed = Arc::clone(&routes);
     Route::new()
         .nest("/", api)
@@ -68,9 +74,8 @@ pub fn endpoint(
         .at("/openapi.json", poem::get(spec))
         .around(move |next, request| read_body(next, request, Arc::clone(&reading)))
         .around(move |next, request| {
-            let state = Arc::clone(&state);
+            let readiness = Arc::clone(&readiness);
             async move {
-                let readiness = &state.readiness;
                 if request.uri().path().starts_with("/api/") && !readiness.is_ready() {
                     return Err(ApiError::NotReady(readiness.status()).into());
                 }

@@ -1,9 +1,14 @@
 //! The request's id, and HEAD marked as such.
 
-use crate::routes::HeadRequest;
 use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
+
+/// Put in the request's data by the edge for a HEAD request: poem answers a
+/// HEAD with the GET handler (and drops the body), so a handler that would
+/// do costly work for the body asks for this to skip it.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadRequest;
 
 pub(super) async fn mark_head<E: Endpoint>(
     next: Arc<E>,

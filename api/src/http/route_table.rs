@@ -4,11 +4,37 @@
 //! token rule (its `WriteAccess` parameter), its body rule (the media types
 //! of its payload) and its metric label, with nothing else to register.
 
-use super::body::{BodyRule, LONG_OPERATIONS};
 use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::OpenApi;
 use std::sync::Arc;
+
+/// The operations (by id) whose work may outlast `REQUEST_TIMEOUT_SECS`: a
+/// backup or a restore of a big table takes minutes, bounds its own waits,
+/// and is better finished than stopped. Their bodies still must arrive in
+/// time.
+pub(super) const LONG_OPERATIONS: [&str; 2] = ["create_backup", "restore_backup"];
+
+/// The request body an operation documents: none, or one of these media
+/// types (`type/subtype`). Whether it is required is the operation's to
+/// check.
+#[derive(Debug, Default)]
+pub(super) struct BodyRule {
+    pub(super) media_types: Vec<String>,
+}
+
+impl BodyRule {
+    /// The media types an operation declares it reads.
+    pub(super) fn of(request: Option<&poem_openapi::registry::MetaRequest>) -> BodyRule {
+        BodyRule {
+            media_types: request
+                .into_iter()
+                .flat_map(|request| &request.content)
+                .map(|media| media.content_type.to_owned())
+                .collect(),
+        }
+    }
+}
 
 /// The methods of each path: which requests reach an operation, and the
 /// `Allow` header that RFC 9110 asks of a 405.
@@ -29,6 +55,8 @@ pub(super) struct Operation {
     /// Whether it needs the token: it declares a security scheme.
     pub(super) guarded: bool,
     pub(super) id: Option<&'static str>,
+    /// Whether its work may outlast `REQUEST_TIMEOUT_SECS` ([`LONG_OPERATIONS`]).
+    pub(super) long: bool,
 }
 
 impl RouteTable {
@@ -44,6 +72,9 @@ impl RouteTable {
                     body: BodyRule::of(operation.request.as_ref()),
                     guarded: !operation.security.is_empty(),
                     id: operation.operation_id,
+                    long: operation
+                        .operation_id
+                        .is_some_and(|id| LONG_OPERATIONS.contains(&id)),
                 })
                 .collect();
             routes.push(RouteMethods::new(&path.path, operations));
@@ -53,6 +84,7 @@ impl RouteTable {
             body: BodyRule::default(),
             guarded: false,
             id: None,
+            long: false,
         };
         routes.push(RouteMethods::new("/openapi.json", vec![spec_itself]));
         let table = RouteTable(routes);

@@ -29,18 +29,13 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Put in the request's data by the edge (`middleware.rs`) for a HEAD
-/// request: poem answers a HEAD with the GET handler (and drops the body),
-/// so a handler that would do costly work for the body asks for this to
-/// skip it.
-#[derive(Clone, Copy, Debug)]
-pub struct HeadRequest;
+pub use crate::http::HeadRequest;
 
 /// What every handler shares.
 pub struct AppState {
     pub db: Db,
     /// Whether the data may be served yet.
-    pub readiness: Readiness,
+    pub readiness: Arc<Readiness>,
     /// `$SHARED_DIR/backups`.
     pub backups_dir: PathBuf,
     /// `$SHARED_DIR/reports`.

@@ -1,6 +1,7 @@
 //! Request bodies read as raw bytes, so that rows are validated one by one
 //! (a bad row is a row-level reject, not a failed request).
 
+use crate::http::fits;
 use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::ApiRequest;
 use poem_openapi::payload::{ParsePayload, Payload};
@@ -21,24 +22,6 @@ pub enum RowsBody {
 pub struct JsonRows(pub Vec<u8>);
 
 pub struct CsvRows(pub Vec<u8>);
-
-/// Whether a `Content-Type` header names the `documented` media type
-/// (`type/subtype`) with no charset or a UTF-8 (or ASCII) one: every body
-/// the API reads is UTF-8. The one rule of content types: the edge refuses
-/// a body that fits none of its operation's types (`http::body`, from the
-/// route table), and a payload here only uses it to pick its variant.
-pub fn fits(content_type: &str, documented: &str) -> bool {
-    let Ok(mime) = content_type.parse::<mime::Mime>() else {
-        return false;
-    };
-    let utf8 = match mime.get_param(mime::CHARSET) {
-        None => true,
-        Some(charset) => {
-            charset == mime::UTF_8 || charset.as_str().eq_ignore_ascii_case("us-ascii")
-        }
-    };
-    utf8 && mime.essence_str().eq_ignore_ascii_case(documented)
-}
 
 impl Payload for JsonRows {
     const CONTENT_TYPE: &'static str = "application/json";
