@@ -212,3 +212,54 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+#[cfg(test)]
+mod tests {
+    //! The HTTP layer reads the routes' own declarations: held here, where
+    //! both are known.
+    use crate::http::route_table::{Operation, RouteTable};
+    use poem::http::Method;
+
+    #[test]
+    fn every_write_the_api_declares_needs_the_token_and_no_read_does() {
+        let table = RouteTable::of::<crate::routes::Apis>();
+        let operations: Vec<(&str, &Operation)> = table
+            .0
+            .iter()
+            .flat_map(|route| {
+                route
+                    .operations
+                    .iter()
+                    .map(|o| (route.template.as_str(), o))
+            })
+            .collect();
+        assert!(operations.len() >= 14, "{}", operations.len());
+        for (path, operation) in operations {
+            let write = operation.method != Method::GET;
+            assert_eq!(operation.guarded, write, "{} {path}", operation.method);
+            // A write declares what it reads, or that it reads nothing.
+            if operation.id == Some("insert_rows") {
+                let types = &operation.body.media_types;
+                assert!(
+                    types.iter().any(|t| t.starts_with("application/json")),
+                    "{types:?}"
+                );
+                assert!(types.iter().any(|t| t.starts_with("text/csv")), "{types:?}");
+            }
+        }
+        let rows = table.of_path("/api/v1/tables/jobs/rows").unwrap();
+        assert_eq!(rows.template, "/api/v1/tables/{table}/rows");
+        assert_eq!(rows.allow, "GET, POST");
+        assert!(
+            table
+                .operation(&Method::HEAD, "/api/v1/tables/jobs/rows")
+                .is_some()
+        );
+        assert!(
+            table
+                .operation(&Method::DELETE, "/api/v1/tables/jobs/rows")
+                .is_none()
+        );
+        assert!(table.of_path("/api/v1/nowhere").is_none());
+    }
+}

@@ -25,7 +25,7 @@ mod observe;
 mod outcome;
 pub mod readiness;
 mod request_id;
-mod route_table;
+pub(crate) mod route_table;
 
 pub use body::fits;
 pub use request_id::HeadRequest;
