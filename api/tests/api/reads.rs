@@ -383,3 +383,19 @@ async fn an_incoming_request_id_is_kept_only_when_short_and_plain() {
         assert!(!got.is_empty() && got.len() <= 64, "{got}");
     }
 }
+
+#[test]
+fn version_names_the_package_and_the_commit_built() {
+    let output = std::process::Command::new(crate::API_BIN)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let version = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        version.starts_with(&format!("api {}", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    // Tests run from a git checkout.
+    assert!(version.contains("(commit "), "{version}");
+}

@@ -155,6 +155,11 @@ async fn a_waiting_service_never_prints_the_password_of_its_database() {
     assert_clean("the pages of a service waiting for its database", &pages);
 }
 
+/// The text of what `url` answers to a GET.
+async fn read(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// A MariaDB user whose password is [`PASSWORD`], allowed into `db` only.
 async fn user_with_the_password(db: &TestDb) -> String {
     let (server, name) = db.url.rsplit_once('/').unwrap();
@@ -223,15 +228,7 @@ async fn a_working_service_never_prints_its_token_or_its_database_password() {
         "/api/v1/reports/hires-by-quarter?year=2021&format=html",
         "/api/v1/nowhere",
     ] {
-        keep(
-            http.get(format!("{base}{path}"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        );
+        keep(read(&http, &format!("{base}{path}")).await);
     }
     let post = |path: &str, token: Option<&str>| {
         let request = http.post(format!("{base}{path}"));
@@ -274,24 +271,8 @@ async fn a_working_service_never_prints_its_token_or_its_database_password() {
         .unwrap();
     assert_eq!(answer.status(), 200);
     keep(answer.text().await.unwrap());
-    keep(
-        http.get(format!("{base}/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
-    keep(
-        http.get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    keep(read(&http, &format!("{base}/")).await);
+    keep(read(&http, &format!("{base}/metrics")).await);
 
     child.kill().unwrap();
     child.wait().unwrap();

@@ -119,13 +119,22 @@ impl Dialect {
     /// Pool options for at most `max_connections`, each connection set up
     /// as the service needs; a write waits for a lock at most `write_wait`.
     pub fn pool_options(self, write_wait: Duration, max_connections: u32) -> AnyPoolOptions {
-        let options = AnyPoolOptions::new()
+        let session = match self {
+            Dialect::Sqlite => sqlite::session(write_wait),
+            Dialect::MySql => mysql::session(write_wait),
+        };
+        AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10));
-        match self {
-            Dialect::Sqlite => sqlite::set_up(options, write_wait),
-            Dialect::MySql => mysql::set_up(options, write_wait),
-        }
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                let session = session.clone();
+                Box::pin(async move {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(session))
+                        .execute(conn)
+                        .await
+                        .map(|_| ())
+                })
+            })
     }
 
     /// The embedded migrations: one folder per engine.

@@ -4,7 +4,6 @@
 use super::execute;
 use crate::domain::Table;
 use sqlx::AnyConnection;
-use sqlx::any::AnyPoolOptions;
 use std::time::Duration;
 
 /// Connections of the pool.
@@ -37,19 +36,11 @@ pub(super) const ANALYZE: &str = "ANALYZE TABLE departments, jobs, employees";
 
 /// A statement waits for a row lock (the write gate, say) at most
 /// `write_wait`, not InnoDB's default 50 s.
-pub(super) fn set_up(options: AnyPoolOptions, write_wait: Duration) -> AnyPoolOptions {
-    options.after_connect(move |conn, _| {
-        Box::pin(async move {
-            let set = format!(
-                "SET SESSION innodb_lock_wait_timeout = {}",
-                write_wait.as_secs().max(1)
-            );
-            sqlx::raw_sql(sqlx::AssertSqlSafe(set))
-                .execute(conn)
-                .await
-                .map(|_| ())
-        })
-    })
+pub(super) fn session(write_wait: Duration) -> String {
+    format!(
+        "SET SESSION innodb_lock_wait_timeout = {}",
+        write_wait.as_secs().max(1)
+    )
 }
 
 /// "MariaDB 10.11.6" (MariaDB says so in its version string,

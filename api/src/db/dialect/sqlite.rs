@@ -4,7 +4,6 @@ use super::execute;
 use crate::domain::Table;
 use anyhow::Context;
 use sqlx::SqliteConnection;
-use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, Connection};
 use std::path::Path;
 use std::sync::Arc;
@@ -34,21 +33,13 @@ pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// checkpoint (every 1000 WAL pages) ran after nearly every commit; every
 /// 16384 pages (64 MiB of WAL) took the 1 M-row REST ingest from 33 k to
 /// 43 k rows/s. A write waits for the file's lock at most `write_wait`.
-pub(super) fn set_up(options: AnyPoolOptions, write_wait: Duration) -> AnyPoolOptions {
-    options.after_connect(move |conn, _| {
-        Box::pin(async move {
-            let pragmas = format!(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA busy_timeout = {}; PRAGMA cache_size = -32768; \
-                 PRAGMA wal_autocheckpoint = 16384;",
-                write_wait.as_millis()
-            );
-            sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
-                .execute(conn)
-                .await
-                .map(|_| ())
-        })
-    })
+pub(super) fn session(write_wait: Duration) -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA busy_timeout = {}; PRAGMA cache_size = -32768; \
+         PRAGMA wal_autocheckpoint = 16384;",
+        write_wait.as_millis()
+    )
 }
 
 pub(super) async fn version(conn: &mut AnyConnection) -> sqlx::Result<String> {
@@ -123,13 +114,9 @@ impl EmbeddedFile {
     pub(in crate::db) fn open(url: &str, write_wait: Duration) -> anyhow::Result<EmbeddedFile> {
         use std::str::FromStr;
         let owner = SqliteFile::claim(url)?;
-        let writer = set_up(
-            AnyPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(10)),
-            write_wait,
-        )
-        .connect_lazy(url)?;
+        let writer = super::Dialect::Sqlite
+            .pool_options(write_wait, 1)
+            .connect_lazy(url)?;
         let reader = Arc::new(
             sqlx::sqlite::SqliteConnectOptions::from_str(url)
                 .context("DATABASE_URL is not a valid SQLite address")?
