@@ -12,9 +12,9 @@
 //!    MySQL, 1 on SQLite, which has one writer). One connection inserting
 //!    1000-row statements kept the MySQL server on one core: 0.52–0.63x the
 //!    time of `LOAD DATA`; three at once, 0.92–0.93x.
-//! 3. **A commit order** (a chain of oneshots, `next_turn`): each chunk
-//!    inserts at once but commits only after the chunk before it. The
-//!    recorded progress is then always a prefix of the file, so a load cut
+//! 3. **A commit order** (`Committed`, one count of the chunks committed):
+//!    each chunk inserts at once but commits only after the chunk before
+//!    it. The recorded progress is then always a prefix of the file, so a load cut
 //!    short resumes after its last committed row, with nothing doubled and
 //!    no stored row reported as a reject. Correctness, at no cost: the
 //!    inserts, the slow part, still overlap.
@@ -40,12 +40,11 @@ use crate::domain::Table;
 use crate::files::sha256_of_file;
 use crate::metrics::{Metrics, RowSource};
 use anyhow::Context;
-use futures::FutureExt;
 use std::collections::{HashSet, VecDeque};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -161,8 +160,8 @@ pub async fn load_file(
     let in_flight_max = db.dialect().load_chunks_in_flight();
     let file = Arc::new((file_name, sha256));
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
-    // The turn of the next chunk: given when the last one started commits.
-    let mut next_turn: Option<oneshot::Receiver<()>> = None;
+    let committed = Committed(Arc::new(watch::Sender::new(0)));
+    let mut sequence: u64 = 0;
     let stored: anyhow::Result<()> = async {
         while let Some(chunk) = chunks.recv().await {
             let (rows_read, candidates) = chunk?;
@@ -178,17 +177,17 @@ pub async fn load_file(
                 let done = in_flight.pop_front().expect("a chunk in flight");
                 done.finish(table, metrics).await?;
             }
-            let (go, turn) = oneshot::channel();
-            let wait = next_turn.replace(turn);
-            let (db, file) = (db.clone(), Arc::clone(&file));
+            let (db, file, committed) = (db.clone(), Arc::clone(&file), committed.clone());
+            let number = sequence;
+            sequence += 1;
             let task = tokio::spawn(
                 async move {
                     let (name, sha256) = &*file;
+                    let chunk = (rows_read, &*candidates);
                     let stored =
-                        store_chunk(&db, table, (name, sha256), rows_read, &candidates, wait)
+                        store_chunk(&db, table, (name, sha256), chunk, (&committed, number))
                             .await?;
-                    // The next chunk may commit; if it has gone, so has the load.
-                    let _ = go.send(());
+                    committed.done(number);
                     Ok(stored)
                 }
                 .in_current_span(),
@@ -284,32 +283,21 @@ fn chunk_ids(candidates: &[Candidate]) -> HashSet<i32> {
         .collect()
 }
 
-/// Stores one chunk of the file `name` (content `sha256`), waiting for `turn` (when given) before it
-/// commits, and for a write turn as long as it takes: the load is not
-/// answering anyone, so where a request gives up after WRITE_WAIT_SECS, it
-/// waits on.
+/// Stores chunk `number` of the file `name` (content `sha256`): it commits
+/// after the chunks before it, and waits for a write turn as long as it
+/// takes (the load is not answering anyone: where a request gives up after
+/// WRITE_WAIT_SECS, it waits on).
 async fn store_chunk(
     db: &Db,
     table: Table,
     (name, sha256): (&str, &str),
-    rows_read: i64,
-    candidates: &[Candidate],
-    turn: Option<oneshot::Receiver<()>>,
+    (rows_read, candidates): (i64, &[Candidate]),
+    (committed, number): (&Committed, u64),
 ) -> anyhow::Result<BatchOutcome> {
     let source = Source::File { name, sha256 };
-    // Every attempt waits for the same turn.
-    let turn = turn.map(FutureExt::shared);
     loop {
         let progress = FileProgress { sha256, rows_read };
-        let wait = turn.clone();
-        let my_turn = async move {
-            match wait {
-                Some(wait) => wait
-                    .await
-                    .context("the load stopped before this chunk could commit"),
-                None => Ok(()),
-            }
-        };
+        let my_turn = committed.before(number);
         match commit_batch(db, table, source, candidates, Some(progress), my_turn).await {
             Err(err) if crate::db::is_write_busy(&err) => {
                 tracing::warn!(%table, "no write turn yet for the historical load; waiting on");
@@ -317,6 +305,29 @@ async fn store_chunk(
             }
             other => return other,
         }
+    }
+}
+
+/// How many chunks of the load have committed: chunk `n` (from 0) commits
+/// once `n` have. One count, shared by the chunks' tasks.
+#[derive(Clone)]
+struct Committed(Arc<watch::Sender<u64>>);
+
+impl Committed {
+    /// Waits until the chunks before chunk `n` have committed. (If one of
+    /// them fails, it never comes: the load then stops this one.)
+    async fn before(&self, n: u64) -> anyhow::Result<()> {
+        self.0
+            .subscribe()
+            .wait_for(|&count| count >= n)
+            .await
+            .map(|_| ())
+            .context("the load stopped before this chunk could commit")
+    }
+
+    /// Chunk `n` has committed: the next one may.
+    fn done(&self, n: u64) {
+        self.0.send_replace(n + 1);
     }
 }
 
