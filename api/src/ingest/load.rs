@@ -14,9 +14,9 @@
 //!    time of `LOAD DATA`; three at once, 0.92–0.93x.
 //! 3. **A commit order** (`Committed`, one count of the chunks committed):
 //!    each chunk inserts at once but commits only after the chunk before
-//!    it. The recorded progress is then always a prefix of the file, so a load cut
-//!    short resumes after its last committed row, with nothing doubled and
-//!    no stored row reported as a reject. Correctness, at no cost: the
+//!    it. The recorded progress is then always a prefix of the file, so a
+//!    load cut short resumes after its last committed row, with nothing
+//!    doubled and no stored row reported as a reject. Correctness, at no cost: the
 //!    inserts, the slow part, still overlap.
 //! 4. **Id sets** (`chunk_ids`): a chunk that shares an id with a chunk in
 //!    flight waits for it. The first occurrence of an id must win, and
