@@ -76,7 +76,12 @@ pub fn put_in_place(
     };
     // On failure the temp file is dropped with the error: removed.
     placed.map_err(|err| err.error)?;
-    File::open(dir)?.sync_all()
+    // The file is in place now: a folder that cannot be synced is said,
+    // not made a failure of a write that happened.
+    if let Err(err) = File::open(dir).and_then(|dir| dir.sync_all()) {
+        tracing::warn!(error = %err, dir = %dir.display(), "cannot sync the folder after a write");
+    }
+    Ok(())
 }
 
 /// Writes `contents` to `dir/name`, replacing the file there, through a

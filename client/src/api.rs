@@ -7,6 +7,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 use vocab::ErrorBody;
 
+/// The code and message of an error answer: as `ErrorBody`, or with a code
+/// this client does not know yet (a newer API's), still read as text, so
+/// that the API's message reaches the person.
+fn error_of(text: &str) -> Option<(String, String)> {
+    if let Ok(body) = serde_json::from_str::<ErrorBody>(text) {
+        return Some((body.code.to_string(), body.message));
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    Some((
+        value.get("code")?.as_str()?.to_owned(),
+        value.get("message")?.as_str()?.to_owned(),
+    ))
+}
+
 pub struct Api {
     http: reqwest::Client,
     base: String,
@@ -203,9 +217,9 @@ impl Api {
             return Ok(response);
         }
         let text = response.text().await.unwrap_or_default();
-        let (code, mut message) = match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => (body.code.to_string(), body.message),
-            Err(_) => (
+        let (code, mut message) = match error_of(&text) {
+            Some(found) => found,
+            None => (
                 status.canonical_reason().unwrap_or("error").to_owned(),
                 format!("the body is not the API's error shape: {}", snippet(&text)),
             ),

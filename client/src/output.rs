@@ -47,9 +47,10 @@ pub enum DataFormat {
 /// itself (the API's shape); its rows make both the CSV and the table for
 /// people.
 pub trait Printable: Serialize {
-    /// Columns the table for people leaves out (long ones, such as a
-    /// checksum); CSV and JSON have every one.
-    const HIDDEN: &'static [&'static str] = &[];
+    /// The columns of the table for people, in their order, when not every
+    /// one in the CSV's order (long ones, such as a checksum, left out);
+    /// CSV and JSON have every one.
+    const FOR_PEOPLE: Option<&'static [&'static str]> = None;
 
     /// The header (the JSON field names) and the rows.
     fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>);
@@ -80,9 +81,13 @@ pub fn render<P: Printable>(format: DataFormat, value: &P) -> anyhow::Result<Str
             Some(text) => text + "\n",
             None => {
                 let (header, rows) = value.rows();
-                let shown: Vec<usize> = (0..header.len())
-                    .filter(|&i| !P::HIDDEN.contains(&header[i]))
-                    .collect();
+                let shown: Vec<usize> = match P::FOR_PEOPLE {
+                    None => (0..header.len()).collect(),
+                    Some(columns) => columns
+                        .iter()
+                        .filter_map(|column| header.iter().position(|h| h == column))
+                        .collect(),
+                };
                 let pick = |row: &[String]| shown.iter().map(|&i| row[i].clone()).collect();
                 let header: Vec<&str> = shown.iter().map(|&i| header[i]).collect();
                 let rows = rows.iter().map(|row| pick(row)).collect();
@@ -106,18 +111,54 @@ pub fn print(format: DataFormat, value: &impl Printable) -> anyhow::Result<()> {
 /// shows as a broken pipe, which `main` ends quietly (see [`is_broken_pipe`]).
 pub fn stdout(text: impl AsRef<[u8]>) -> std::io::Result<()> {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    let mut out = Stdout(std::io::stdout().lock());
     out.write_all(text.as_ref())?;
     out.flush()
 }
 
-/// Whether `err` comes from writing to a pipe whose reader has gone: not a
-/// failure of the command (`client man | head`).
+/// Standard output, whose reader going away (`| head`) is told apart from
+/// a broken pipe anywhere else (a `--rejects` FIFO, say): that one stays a
+/// failure.
+pub struct Stdout<W>(pub W);
+
+/// The error of a write to standard output whose reader has gone.
+#[derive(Debug)]
+struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("standard output was closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+impl<W: std::io::Write> std::io::Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(closed)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(closed)
+    }
+}
+
+fn closed(err: std::io::Error) -> std::io::Error {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        std::io::Error::new(std::io::ErrorKind::BrokenPipe, StdoutClosed)
+    } else {
+        err
+    }
+}
+
+/// Whether `err` comes from writing to standard output after its reader
+/// went away: not a failure of the command (`client man | head`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .and_then(|io| io.get_ref())
+            .is_some_and(|inner| inner.is::<StdoutClosed>())
     })
 }
 

@@ -9,7 +9,7 @@
 //! being released, so a lock never outlives its holder (a killed process's
 //! locks go with its connections).
 //!
-//! On SQLite one process owns the file (see `Db::connect_lazy`), so the
+//! On SQLite one process owns the file (see `dialect::SqliteFile`), so the
 //! in-process turns are the whole story.
 
 use super::Db;

@@ -2,6 +2,7 @@
 //! (staging DDL, the swap) are the dialect's.
 
 use super::Dialect;
+use super::dialect::execute;
 use crate::domain::{Row, Table};
 use sqlx::AnyConnection;
 
@@ -30,14 +31,6 @@ pub async fn drop_staging(conn: &mut AnyConnection, table: Table) -> sqlx::Resul
         format!("DROP TABLE IF EXISTS {}", staging_name(table)),
     )
     .await
-}
-
-/// Runs one statement; never several in one string.
-async fn execute(conn: &mut AnyConnection, sql: String) -> sqlx::Result<()> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 pub async fn insert_staging(

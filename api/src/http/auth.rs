@@ -134,8 +134,6 @@ fn read_token(path: &Path) -> anyhow::Result<Option<String>> {
     }
 }
 
-/// Checks the token from the headers alone: a request without the right
-/// one is answered 401 or 403 at once, and its body is never read.
 /// The one check of the token, from the headers alone: a request that needs
 /// it ([`Edge::needs_token`]) and has not the right one is answered 401 or
 /// 403 at once, and its body is never read; one that has it is marked

@@ -150,7 +150,7 @@ impl From<ApiError> for poem::Error {
 const DOCUMENTED: [(u16, &str); 11] = [
     (
         400,
-        "The request is malformed: not JSON rows, not CSV, a bad parameter.",
+        "The request is malformed: not JSON rows, a bad parameter.",
     ),
     (401, "No bearer token was sent."),
     (403, "The bearer token is not valid."),

@@ -109,10 +109,10 @@ pub(super) struct Edge {
 }
 
 impl Edge {
-    /// Whether the request reaches an operation that needs the token: every
-    /// write, and with `READS_NEED_TOKEN` every read under `/api/` and the
-    /// metrics. A path or
-    /// method the API does not serve goes on to its 404 or 405.
+    /// Whether the request reaches an operation that needs the token: one
+    /// that declares `WriteAccess` (every write), and with
+    /// `READS_NEED_TOKEN` every read under `/api/` and the metrics. A path
+    /// or method the API does not serve goes on to its 404 or 405.
     pub(super) fn needs_token(&self, request: &Request) -> bool {
         let path = request.uri().path();
         let Some(operation) = self.routes.operation(request.method(), path) else {

@@ -10,8 +10,9 @@
 //!    67 MiB at 10 M rows, as at 1 M.
 //! 2. **Chunks in flight** (the dialect's `load_chunks_in_flight`: 3 on
 //!    MySQL, 1 on SQLite, which has one writer). One connection inserting
-//!    1000-row statements kept the MySQL server on one core: 0.52–0.63x the
-//!    time of `LOAD DATA`; three at once, 0.92–0.93x.
+//!    1000-row statements kept the MySQL server on one core, at 0.52–0.63x
+//!    the speed of `LOAD DATA` on the same file; two at once, 0.79–0.82x;
+//!    three, 0.92–0.93x; four, no better.
 //! 3. **A commit order** (`Committed`, one count of the chunks committed):
 //!    each chunk inserts at once but commits only after the chunk before
 //!    it. The recorded progress is then always a prefix of the file, so a

@@ -116,7 +116,7 @@ async fn insert_batch(
             // Some ids are stored already: start again, looking them up.
             // The whole transaction is undone rather than the refused
             // statement alone, so that SQLite needs no statement journal
-            // (see `db::insert_rows`).
+            // (see `db::Dialect::insert_verb`).
             Err(err) if db::is_unique_violation(&err) && stored_ids == StoredIds::AssumeNew => {
                 tx.rollback().await.context("cannot roll the batch back")?;
                 stored_ids = StoredIds::LookUp;

@@ -248,7 +248,7 @@ impl Overview {
                     escape(&reject.raw),
                     if reject.raw_base64.is_some() {
                         format!(
-                            " <small>(not UTF-8: shown with &#xfffd;; its {} bytes exactly: \
+                            " <small>(not UTF-8: shown with &#xfffd;; the {} bytes as recorded: \
                              <code>client rejects --format csv</code>)</small>",
                             reject.raw_bytes().len()
                         )

@@ -185,14 +185,7 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         }
     });
 
-    // Made before anything is sent, so that a path it cannot write stops
-    // the run while nothing is stored yet; removed again if no row is
-    // rejected, so that it always describes the latest run.
-    let mut rejects = BufWriter::new(
-        File::create(&rejects_path)
-            .with_context(|| format!("cannot create {}", rejects_path.display()))?,
-    );
-    let mut rejects_written = false;
+    let mut rejects = RejectsFile::open(rejects_path)?;
     let progress = progress_bar(size, options.quiet);
     let plain_lines = !options.quiet && !std::io::stderr().is_terminal();
     let mut reader = csv::ReaderBuilder::new()
@@ -211,78 +204,74 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
     };
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH_ROWS);
     let mut number = 0;
-    loop {
-        let more = reader
-            .read_byte_record(&mut record)
-            .with_context(|| format!("cannot read {}", options.source.display()))?;
-        if more {
-            let line = record.position().map_or(summary.read + 1, |p| p.line());
-            summary.read += 1;
-            batch.push(Pending {
-                line,
-                raw: csv_line(&record),
-            });
-        }
-        if batch.len() == MAX_BATCH_ROWS || (!more && !batch.is_empty()) {
-            number += 1;
-            let result = send(api, &options, &batch, &progress).await?;
-            summary.inserted += result.inserted;
-            summary.already_stored += result.already_stored;
-            summary.rejected += result.rejected;
-            for error in &result.errors {
-                // `send` checked that every index is within the batch.
-                let pending = &batch[error.row as usize];
-                let (raw, raw_base64) = raw_fields(&pending.raw);
-                let line = RejectLine {
-                    line: pending.line,
-                    id: error.id,
-                    field: error.field.as_deref(),
-                    code: error.code,
-                    message: &error.message,
-                    raw,
-                    raw_base64,
-                };
-                serde_json::to_writer(&mut rejects, &line)?;
-                writeln!(rejects)?;
-                rejects_written = true;
+    // Whatever happens, the rejects of the batches sent are kept (see
+    // `RejectsFile`).
+    let sent: anyhow::Result<()> = async {
+        loop {
+            let more = reader
+                .read_byte_record(&mut record)
+                .with_context(|| format!("cannot read {}", options.source.display()))?;
+            if more {
+                let line = record.position().map_or(summary.read + 1, |p| p.line());
+                summary.read += 1;
+                batch.push(Pending {
+                    line,
+                    raw: csv_line(&record),
+                });
             }
-            if plain_lines {
-                let inserted = if options.dry_run {
-                    "would be inserted"
-                } else {
-                    "inserted"
-                };
-                eprintln!(
-                    "batch {number}: {}, {} {inserted}, {} already stored, {} rejected",
-                    count(batch.len() as u64, "row"),
-                    result.inserted,
-                    result.already_stored,
-                    result.rejected
-                );
+            if batch.len() == MAX_BATCH_ROWS || (!more && !batch.is_empty()) {
+                number += 1;
+                let result = send(api, &options, &batch, &progress).await?;
+                summary.inserted += result.inserted;
+                summary.already_stored += result.already_stored;
+                summary.rejected += result.rejected;
+                for error in &result.errors {
+                    // `send` checked that every index is within the batch.
+                    let pending = &batch[error.row as usize];
+                    let (raw, raw_base64) = raw_fields(&pending.raw);
+                    let line = RejectLine {
+                        line: pending.line,
+                        id: error.id,
+                        field: error.field.as_deref(),
+                        code: error.code,
+                        message: &error.message,
+                        raw,
+                        raw_base64,
+                    };
+                    rejects.write(&line)?;
+                }
+                if plain_lines {
+                    let inserted = if options.dry_run {
+                        "would be inserted"
+                    } else {
+                        "inserted"
+                    };
+                    eprintln!(
+                        "batch {number}: {}, {} {inserted}, {} already stored, {} rejected",
+                        count(batch.len() as u64, "row"),
+                        result.inserted,
+                        result.already_stored,
+                        result.rejected
+                    );
+                }
+                batch.clear();
+                progress.set_position(reader.position().byte());
+                progress.set_message(format!(
+                    "{} inserted, {} rejected",
+                    summary.inserted, summary.rejected
+                ));
             }
-            batch.clear();
-            progress.set_position(reader.position().byte());
-            progress.set_message(format!(
-                "{} inserted, {} rejected",
-                summary.inserted, summary.rejected
-            ));
+            if !more {
+                break;
+            }
         }
-        if !more {
-            break;
-        }
+        Ok(())
     }
+    .await;
     progress.finish_and_clear();
-    rejects
-        .flush()
-        .with_context(|| format!("cannot write {}", rejects_path.display()))?;
-    drop(rejects);
-    if rejects_written {
-        summary.rejects_file = Some(rejects_path);
-    } else if std::fs::metadata(&rejects_path).is_ok_and(|m| m.is_file() && m.len() == 0) {
-        // Only an empty regular file: `--rejects /dev/stderr` stays.
-        std::fs::remove_file(&rejects_path)
-            .with_context(|| format!("cannot remove the empty {}", rejects_path.display()))?;
-    }
+    let rejects_file = rejects.finish(sent.is_ok());
+    sent?;
+    summary.rejects_file = rejects_file?;
     if summary.read == 0 {
         anyhow::bail!(
             "{} holds no rows: nothing was sent",
@@ -294,6 +283,91 @@ pub async fn run(api: &Api, options: Options) -> anyhow::Result<Summary> {
         );
     }
     Ok(summary)
+}
+
+/// Where the rejected rows go. They are written to a temp file beside the
+/// target, made before anything is sent (a path that cannot be written
+/// stops the run while nothing is stored) and put in place when the run
+/// ends with a reject, also a run that failed midway (the rejects of the
+/// batches it sent are real). An earlier file is never truncated before
+/// that, and one that a complete run without rejects finds is removed: it
+/// describes an older run. A target that is not a regular file
+/// (`/dev/stderr`) is written directly.
+struct RejectsFile {
+    target: PathBuf,
+    out: RejectsOut,
+    written: bool,
+}
+
+enum RejectsOut {
+    Temp(BufWriter<tempfile::NamedTempFile>),
+    Direct(BufWriter<File>),
+}
+
+impl RejectsFile {
+    fn open(target: PathBuf) -> anyhow::Result<RejectsFile> {
+        let cannot = || format!("cannot create {}", target.display());
+        let special = std::fs::metadata(&target).is_ok_and(|m| !m.is_file());
+        let out = if special {
+            let file = File::options().write(true).open(&target);
+            RejectsOut::Direct(BufWriter::new(file.with_context(cannot)?))
+        } else {
+            let dir = match target.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            let name = target.file_name().unwrap_or_default().to_string_lossy();
+            let temp = tempfile::Builder::new()
+                .prefix(&format!(".{name}."))
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .tempfile_in(dir)
+                .with_context(cannot)?;
+            RejectsOut::Temp(BufWriter::new(temp))
+        };
+        Ok(RejectsFile {
+            target,
+            out,
+            written: false,
+        })
+    }
+
+    fn write(&mut self, line: &RejectLine<'_>) -> anyhow::Result<()> {
+        let out: &mut dyn Write = match &mut self.out {
+            RejectsOut::Temp(out) => out,
+            RejectsOut::Direct(out) => out,
+        };
+        serde_json::to_writer(&mut *out, line)?;
+        writeln!(out)?;
+        self.written = true;
+        Ok(())
+    }
+
+    /// Ends the file (see [`RejectsFile`]); `completed` when the run read
+    /// and sent its whole input. The target, when it holds this run's
+    /// rejects.
+    fn finish(self, completed: bool) -> anyhow::Result<Option<PathBuf>> {
+        let target = self.target;
+        let cannot = |what: &str| format!("cannot {what} {}", target.display());
+        match self.out {
+            RejectsOut::Direct(mut out) => {
+                out.flush().with_context(|| cannot("write"))?;
+            }
+            RejectsOut::Temp(out) if self.written => {
+                let temp = out.into_inner().map_err(|err| err.into_error());
+                temp.with_context(|| cannot("write"))?
+                    .persist(&target)
+                    .map_err(|err| err.error)
+                    .with_context(|| cannot("write"))?;
+            }
+            RejectsOut::Temp(_) => {
+                if completed && std::fs::metadata(&target).is_ok_and(|m| m.is_file()) {
+                    std::fs::remove_file(&target).with_context(|| cannot("remove the old"))?;
+                }
+                return Ok(None);
+            }
+        }
+        Ok(self.written.then_some(target))
+    }
 }
 
 /// Posts one batch, retrying when the API could not be reached. A retry of a
@@ -315,8 +389,8 @@ async fn send(
     if options.dry_run && !result.dry_run {
         anyhow::bail!(
             "the API did not treat POST {path} as a dry run (an older API?): \
-             this batch of {} rows may have been stored",
-            batch.len()
+             this batch of {} may have been stored",
+            count(batch.len() as u64, "row")
         );
     }
     let sent = batch.len() as u64;
@@ -326,8 +400,9 @@ async fn send(
         && result.errors.iter().all(|e| e.row < sent);
     if !adds_up {
         anyhow::bail!(
-            "the API's answer to POST {path} does not add up: {sent} rows sent, {} received, \
+            "the API's answer to POST {path} does not add up: {} sent, {} received, \
              {} inserted, {} already stored, {} rejected, {} errors listed",
+            count(sent, "row"),
             result.received,
             result.inserted,
             result.already_stored,

@@ -77,7 +77,14 @@ pub async fn restore(api: &Api, args: RestoreArgs, format: DataFormat) -> anyhow
 }
 
 impl Printable for BackupList {
-    const HIDDEN: &'static [&'static str] = &["sha256", "codec"];
+    const FOR_PEOPLE: Option<&'static [&'static str]> = Some(&[
+        "table",
+        "name",
+        "rows",
+        "bytes",
+        "created_at",
+        "before_restore_of",
+    ]);
 
     fn rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         let header = vec![

@@ -55,7 +55,7 @@ pub async fn run(api: &Api, args: Args, format: DataFormat) -> anyhow::Result<()
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
         )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(BufWriter::new(output::Stdout(std::io::stdout().lock()))),
     };
     if format == DataFormat::Json {
         write!(out, "[")?;

@@ -235,3 +235,33 @@ fn a_row_that_is_not_utf8_is_recorded_by_the_api_and_given_back_exactly() {
         .success()
         .stdout(predicate::str::contains("invalid_encoding"));
 }
+
+#[test]
+fn a_run_that_fails_leaves_an_earlier_rejects_file_as_it_was() {
+    let server = Cli::start(Engine::Sqlite, references);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.csv");
+    std::fs::write(&file, "7,Tester\n8,\n").unwrap();
+    let old = dir.path().join("jobs.csv.rejects.jsonl");
+    std::fs::write(&old, "{\"from\":\"an earlier run\"}\n").unwrap();
+
+    server
+        .client()
+        .env("API_TOKEN", "wrong")
+        .args(["add-records", "jobs"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("403 forbidden"));
+
+    assert_eq!(
+        std::fs::read_to_string(&old).unwrap(),
+        "{\"from\":\"an earlier run\"}\n"
+    );
+    // Nothing else is left beside it (no temp file).
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}

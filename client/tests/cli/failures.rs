@@ -175,7 +175,7 @@ fn an_add_records_answer_that_does_not_add_up_fails() {
         .code(1)
         .stderr(
             predicate::str::contains("POST /api/v1/tables/jobs/rows")
-                .and(predicate::str::contains("1 rows sent")),
+                .and(predicate::str::contains("1 row sent")),
         );
 }
 
@@ -189,6 +189,24 @@ fn an_error_answer_of_another_shape_still_gives_its_status() {
         .failure()
         .code(1)
         .stderr(predicate::str::contains("502").and(predicate::str::contains("Bad Gateway")));
+}
+
+#[test]
+fn an_error_code_this_client_does_not_know_still_shows_with_its_message() {
+    let url = fake_api(
+        409,
+        r#"{"code":"something_newer","message":"the API says why"}"#,
+    );
+    client()
+        .env("API_URL", url)
+        .arg("tables")
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(
+            predicate::str::contains("409 something_newer")
+                .and(predicate::str::contains("the API says why")),
+        );
 }
 
 #[test]

@@ -265,7 +265,7 @@ impl SharedTurns {
 }
 
 /// Runs one statement; never several in one string.
-async fn execute(conn: &mut AnyConnection, sql: String) -> sqlx::Result<()> {
+pub(in crate::db) async fn execute(conn: &mut AnyConnection, sql: String) -> sqlx::Result<()> {
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .execute(conn)
         .await?;

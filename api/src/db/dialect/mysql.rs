@@ -14,9 +14,8 @@ pub(super) const MAX_CONNECTIONS: u32 = 16;
 /// writing at once; 155 k rows/s and 145 ms with 4.
 pub(super) const WRITERS: u32 = 4;
 
-/// Chunks of a historical file inserted at once. At 1 M rows on 2 cores:
-/// 1 chunk 0.6x the time of `LOAD DATA`, 2 chunks 0.8x, 3 chunks 0.93x, 4
-/// no better (docs/benchmarks.md).
+/// Chunks of a historical file inserted at once: see `ingest::load` for
+/// what they buy.
 pub(super) const LOAD_CHUNKS_IN_FLIGHT: usize = 3;
 
 /// Every write transaction first reads the write gate under a shared lock:

@@ -116,7 +116,8 @@ impl EmbeddedFile {
         let owner = SqliteFile::claim(url)?;
         let writer = super::Dialect::Sqlite
             .pool_options(write_wait, 1)
-            .connect_lazy(url)?;
+            .connect_lazy(url)
+            .context("DATABASE_URL is not a valid database address")?;
         let reader = Arc::new(
             sqlx::sqlite::SqliteConnectOptions::from_str(url)
                 .context("DATABASE_URL is not a valid SQLite address")?
