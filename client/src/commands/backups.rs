@@ -150,3 +150,37 @@ impl Printable for RestoreResult {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_read_a_listing_table_first_without_the_checksum_and_csv_has_every_field() {
+        let list = BackupList {
+            backups: vec![BackupInfo {
+                name: "jobs-20261203T070000.000Z-a1b2c3.avro".to_owned(),
+                table: "jobs".to_owned(),
+                rows: 40,
+                bytes: 1234,
+                sha256: "ab".repeat(32),
+                codec: "deflate".to_owned(),
+                created_at: "2026-12-03T07:00:00.000Z".to_owned(),
+                before_restore_of: None,
+            }],
+        };
+        let table = output::render(DataFormat::Table, &list).unwrap();
+        let row = table.lines().find(|l| l.contains(".avro")).unwrap();
+        let cells: Vec<&str> = row.trim_matches('│').split('┆').map(str::trim).collect();
+        assert_eq!(
+            &cells[..2],
+            ["jobs", "jobs-20261203T070000.000Z-a1b2c3.avro"]
+        );
+        assert!(!table.contains(&"ab".repeat(32)), "{table}");
+        let csv = output::render(DataFormat::Csv, &list).unwrap();
+        assert!(
+            csv.starts_with("name,table,rows,bytes,sha256,codec,created_at,before_restore_of\n")
+        );
+        assert!(csv.contains(&"ab".repeat(32)));
+    }
+}
