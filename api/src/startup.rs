@@ -53,6 +53,7 @@ impl Application {
             backup_codec: config.backup_codec,
             metrics: Arc::new(Metrics::default()),
             reads_need_token: config.reads_need_token,
+            engine: std::sync::OnceLock::new(),
             historical: std::sync::Mutex::default(),
         });
         let listener = tokio::net::TcpListener::bind(config.api_addr)

@@ -78,7 +78,14 @@ struct Overview {
 impl Overview {
     async fn read(state: &AppState) -> anyhow::Result<Overview> {
         let mut conn = state.db.acquire().await?;
-        let engine = db::Dialect::describe(&mut conn).await?;
+        let engine = match state.engine.get() {
+            Some(engine) => engine.clone(),
+            None => {
+                let engine = db::Dialect::describe(&mut conn).await?;
+                state.engine.get_or_init(|| engine.clone());
+                engine
+            }
+        };
         let tables = db::table_counts(&mut conn).await?;
         let loads = db::latest_loads(&mut conn, LOADS).await?;
         let reject_counts = db::reject_counts(&mut conn).await?;

@@ -49,6 +49,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// `READS_NEED_TOKEN`: the home page shows nothing without the token.
     pub reads_need_token: bool,
+    /// The engine and its version, and how the service uses it: asked of
+    /// the database once, by the first page that shows it.
+    pub engine: std::sync::OnceLock<(String, &'static str)>,
     /// What the historical load found at this start, once it has run.
     pub historical: std::sync::Mutex<Option<crate::ingest::LoadReport>>,
 }

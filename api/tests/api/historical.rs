@@ -22,6 +22,23 @@ fn copy_project_data(dir: &Path) {
 }
 
 engine_tests! {
+    async fn a_historical_record_that_is_not_utf8_is_recorded_with_its_exact_bytes(engine) {
+        let app = spawn_app_with_data(engine, |dir| {
+            std::fs::write(dir.join("jobs.csv"), b"1,Dev\n2,Caf\xe9\n3,Ops\n").unwrap();
+        })
+        .await;
+
+        let rejects = app.rejects().await;
+
+        assert_eq!(app.counts().await.1, 2);
+        assert_eq!(rejects.len(), 1, "{rejects:?}");
+        let reject = &rejects[0];
+        assert_eq!((reject.code, reject.source, reject.line, reject.id), (RejectCode::InvalidEncoding, RejectSource::File, Some(2), Some(2)));
+        assert_eq!(reject.field.as_deref(), Some("job_name"));
+        assert_eq!(&*reject.raw_bytes(), b"2,Caf\xe9");
+        assert_eq!(reject.raw, "2,Caf\u{fffd}");
+    }
+
     async fn the_projects_own_dataset_loads_and_its_dirty_rows_are_logged(engine) {
         let app = spawn_app_with_data(engine, copy_project_data).await;
 
