@@ -17,7 +17,10 @@ if ! as_root mariadb -uroot -e 'SELECT 1' >/dev/null 2>&1; then
   echo "==> starting mariadbd"
   as_root mkdir -p /run/mysqld
   as_root chown mysql:mysql /run/mysqld
-  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  # --pidfile: the Galera test nodes (scripts/galera.sh) run the same
+  # binary, and must not pass for this server.
+  as_root start-stop-daemon --start --oknodo --background \
+    --pidfile /run/mysqld/mysqld.pid --exec /usr/sbin/mariadbd -- --user=mysql
   for _ in $(seq 1 60); do
     [[ -S $socket ]] && as_root mariadb -uroot -e 'SELECT 1' >/dev/null 2>&1 && break
     sleep 1

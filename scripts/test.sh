@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs and starts MariaDB when
-# missing (apt), a Python venv with fastavro (PyPI) and Chromium (apt) for
-# the report pages' browser test, checks the container stack statically
+# missing (apt), a three-node Galera cluster with HAProxy on loopback
+# (scripts/galera.sh; galera-4, rsync and haproxy from apt), a Python venv
+# with fastavro (PyPI) and Chromium (apt) for the report pages' browser test, checks the container stack statically
 # (scripts/check-stack.sh), then runs every test
-# of the workspace against SQLite and MariaDB (each test makes its own
-# database and drops it), and last schemathesis against the API's OpenAPI
+# of the workspace against SQLite and MariaDB, and the replica and fault
+# tests against the Galera cluster (each test makes its own database and
+# drops it), and last schemathesis against the API's OpenAPI
 # document (scripts/schemathesis.sh), then the container stack: Docker
 # installed and started when missing (scripts/ensure-docker.sh), the real
 # Dockerfile and compose.yaml built and started through ./up.sh and walked
@@ -13,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-mariadb.sh
+scripts/galera.sh up
 scripts/ensure-python.sh
 scripts/ensure-chromium.sh
 scripts/ensure-docker.sh

@@ -77,6 +77,11 @@ struct PoolLabels {
     state: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConflictLabels {
+    conflict: &'static str,
+}
+
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// The metrics of one process.
@@ -94,6 +99,9 @@ pub struct Metrics {
     load_rows_read: Family<TableLabels, Gauge>,
     load_complete: Family<TableLabels, Gauge>,
     pool: Family<PoolLabels, Gauge>,
+    retries: Family<ConflictLabels, Counter>,
+    /// One render at a time brings `retries` up to the database's counts.
+    rendering: std::sync::Mutex<()>,
 }
 
 /// 1 ms to about 33 s, doubling.
@@ -128,6 +136,8 @@ impl Metrics {
             load_rows_read: Family::default(),
             load_complete: Family::default(),
             pool: Family::default(),
+            retries: Family::default(),
+            rendering: std::sync::Mutex::new(()),
             registry: Registry::default(),
         };
         let m = &metrics;
@@ -190,6 +200,13 @@ impl Metrics {
             "db_pool_connections",
             "Database pool connections, by state (in_use, idle)",
             m.pool.clone(),
+        );
+        registry.register(
+            "db_transaction_retries",
+            "Write transactions run again because a concurrent one rolled them back, by \
+             conflict (duplicate_key, deadlock: on a Galera cluster also a commit that lost \
+             certification, stale_snapshot, table_changed)",
+            m.retries.clone(),
         );
         Metrics {
             registry,
@@ -278,8 +295,22 @@ impl Metrics {
             .set(i64::from(complete));
     }
 
-    /// The exposition, with the pool's current `in_use` and `idle`.
-    pub fn render(&self, pool_in_use: usize, pool_idle: usize) -> String {
+    /// The exposition, with the pool's current `in_use` and `idle` and the
+    /// database's transactions run again, by conflict, since the start.
+    pub fn render(
+        &self,
+        pool_in_use: usize,
+        pool_idle: usize,
+        retries: impl Iterator<Item = (&'static str, u64)>,
+    ) -> String {
+        let _one_at_a_time = self
+            .rendering
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (conflict, count) in retries {
+            let counter = self.retries.get_or_create(&ConflictLabels { conflict });
+            counter.inc_by(count.saturating_sub(counter.get()));
+        }
         for (state, count) in [("in_use", pool_in_use), ("idle", pool_idle)] {
             self.pool
                 .get_or_create(&PoolLabels { state })
@@ -336,11 +367,12 @@ mod tests {
         metrics.backup(Table::Jobs, Duration::from_millis(40), Some(5));
         metrics.restore(Table::Jobs, Duration::from_millis(40), None);
         metrics.load_progress(Table::Employees, 1999, true);
-        let text = metrics.render(1, 3);
+        let text = metrics.render(1, 3, [("deadlock", 2)].into_iter());
         for line in [
             r#"hiring_http_requests_total{method="GET",route="/api/v1/tables",status="200"} 1"#,
             r#"hiring_rows_total{table="jobs",source="api",outcome="rejected"} 3"#,
             r#"hiring_backups_total{table="jobs",outcome="ok"} 1"#,
+            r#"hiring_db_transaction_retries_total{conflict="deadlock"} 2"#,
             r#"hiring_backup_rows_total{table="jobs"} 5"#,
             r#"hiring_restores_total{table="jobs",outcome="failed"} 1"#,
             r#"hiring_historical_load_rows_read{table="employees"} 1999"#,

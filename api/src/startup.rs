@@ -110,7 +110,12 @@ impl Application {
                 outcome = &mut preparing => outcome,
             };
             let err = match prepared {
-                Ok(Ok(())) => return signal.await,
+                Ok(Ok(())) => {
+                    tokio::select! {
+                        () = &mut signal => return,
+                        () = forget_old_batch_keys(&state.db) => unreachable!("it never ends"),
+                    }
+                }
                 Ok(Err(err)) => err,
                 Err(panic) => anyhow::anyhow!("preparing the data failed: {panic}"),
             };
@@ -127,6 +132,20 @@ impl Application {
             return Err(err);
         }
         Ok(())
+    }
+}
+
+/// Forgets the batch keys older than `ingest::BATCH_KEYS_KEPT`, now and
+/// every hour after, for as long as the service runs.
+async fn forget_old_batch_keys(db: &db::Db) {
+    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        match ingest::forget_old_batch_keys(db).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "old batch keys forgotten"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "cannot forget old batch keys"),
+        }
     }
 }
 
@@ -160,6 +179,8 @@ async fn prepare_when_reachable(state: Arc<AppState>, data_dir: PathBuf) -> anyh
 }
 
 async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
+    state.readiness.set_status("connecting to the database");
+    state.db.discover().await?;
     state.readiness.set_status("applying database migrations");
     // sqlx does not lock migrations through an `Any` pool: replicas that
     // start together take turns here.

@@ -139,17 +139,19 @@ impl Api {
         Ok(self.decode("POST", path, &body)?)
     }
 
-    /// POST a headerless CSV body with the token, reading an answer of type `T`.
+    /// POST a headerless CSV body with the token (and the batch's
+    /// `Idempotency-Key`, when given), reading an answer of type `T`.
     pub async fn post_csv<T: DeserializeOwned>(
         &self,
         path: &str,
         body: Vec<u8>,
+        key: Option<&str>,
     ) -> Result<T, Failure> {
         // Without a token this is not worth retrying: the same error each time.
         let token = self
             .token()
             .map_err(|err| Failure::Unexpected(err.to_string()))?;
-        let request = self
+        let mut request = self
             .http
             .post(self.url(path))
             .bearer_auth(token)
@@ -157,6 +159,9 @@ impl Api {
             // for the API to reject and record exactly.
             .header("content-type", "text/csv")
             .body(body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
         let body = self.body(self.send(request).await?).await?;
         self.decode("POST", path, &body)
     }

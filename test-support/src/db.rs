@@ -7,6 +7,9 @@ use tempfile::TempDir;
 pub enum Engine {
     Sqlite,
     MariaDb,
+    /// The three-node MariaDB Galera cluster `scripts/galera.sh` starts,
+    /// through its HAProxy (one writer node at a time).
+    Galera,
 }
 
 /// A database made for one test and dropped after it.
@@ -22,6 +25,15 @@ fn mysql_server_url() -> String {
         .unwrap_or_else(|_| "mysql://hiring_test:hiring_test@127.0.0.1:3306".to_owned())
 }
 
+/// The Galera cluster of `scripts/galera.sh`: its nodes' ports, and the
+/// HAProxy port that routes to one of them.
+pub const GALERA_NODES: [u16; 3] = [3311, 3312, 3313];
+const GALERA_WRITER: u16 = 3310;
+
+fn galera_url(port: u16) -> String {
+    format!("mysql://hiring_test:hiring_test@127.0.0.1:{port}")
+}
+
 impl TestDb {
     pub async fn create(engine: Engine) -> TestDb {
         match engine {
@@ -34,16 +46,22 @@ impl TestDb {
                     _dir: Some(dir),
                 }
             }
-            Engine::MariaDb => {
-                let server = mysql_server_url();
+            Engine::MariaDb | Engine::Galera => {
+                let server = if engine == Engine::Galera {
+                    galera_url(GALERA_WRITER)
+                } else {
+                    mysql_server_url()
+                };
                 let name = format!("t_{}", uuid::Uuid::new_v4().simple());
                 sqlx::any::install_default_drivers();
                 let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&server)
                     .await
                     .unwrap_or_else(|err| {
                         panic!(
-                            "cannot reach MariaDB at TEST_MYSQL_URL ({err}); \
-                             run scripts/ensure-mariadb.sh or set TEST_MYSQL_URL"
+                            "cannot reach {engine:?} at {} ({err}); run \
+                             scripts/ensure-mariadb.sh (MariaDB; or set TEST_MYSQL_URL) \
+                             or scripts/galera.sh (Galera)",
+                            server.split('@').next_back().unwrap_or_default()
                         )
                     });
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
@@ -59,6 +77,13 @@ impl TestDb {
                 }
             }
         }
+    }
+
+    /// The test database's URL on the Galera node `node` (1 to 3), to
+    /// reach one node rather than the writer HAProxy picks.
+    pub fn node_url(&self, node: usize) -> String {
+        let (_, name) = self.mysql.as_ref().expect("a Galera test database");
+        format!("{}/{name}", galera_url(GALERA_NODES[node - 1]))
     }
 
     /// The stored employee ids, in order, read behind the API's back.

@@ -22,7 +22,7 @@ pub use app::{
 };
 pub use blocking::BlockingApp;
 pub use calls::Answer;
-pub use db::{Engine, TestDb};
+pub use db::{Engine, GALERA_NODES, TestDb};
 
 use std::path::{Path, PathBuf};
 

@@ -9,15 +9,23 @@
 //! being released, so a lock never outlives its holder (a killed process's
 //! locks go with its connections).
 //!
+//! On a Galera cluster locks are a node's own, so the same turns go through
+//! rows that are written, and so certified on every node: a named lock is a
+//! lease (`hiring_leases`) renewed while held, and the write gate is a set
+//! of slots (`hiring_gate_slots`): each ingest transaction writes one, and a
+//! restore closes them all. A holder that dies lets go when its lease runs
+//! out (`galera::LEASE_TTL`).
+//!
 //! On SQLite one process owns the file (see `dialect::SqliteFile`), so the
 //! in-process turns are the whole story.
 
-use super::Db;
-use super::dialect::SharedTurns;
+use super::dialect::{Conflict, SharedTurns, Turns, galera};
+use super::{Db, WriteBusy};
 use anyhow::Context;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Transaction};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
 
 /// A connection that holds something for its session (a named lock, an
 /// open transaction). [`Holding::end`] runs the statement that lets go and
@@ -66,49 +74,163 @@ impl Drop for Holding {
     }
 }
 
-/// A MySQL named lock, held until [`NamedLock::release`] or drop.
+/// A named lock (a MySQL named lock, or a lease on a cluster), held until
+/// [`NamedLock::release`] or drop.
 pub struct NamedLock {
-    held: Holding,
-    /// How the lock is let go; `None` when nothing is held (SQLite).
-    turns: Option<SharedTurns>,
+    held: Held,
     /// One of this module's own names (no quotes in it).
     name: String,
 }
 
+enum Held {
+    /// Nothing to hold: one process owns the database.
+    Nothing,
+    /// A session's named lock.
+    Session(Holding, SharedTurns),
+    /// A cluster's lease.
+    Lease(Lease),
+}
+
 impl NamedLock {
-    /// Releases the lock and returns its connection to the pool.
+    /// Releases the lock (returning its connection to the pool).
     pub async fn release(self) {
-        let Some(turns) = self.turns else {
-            return;
-        };
-        self.held.end(turns.release_lock(&self.name)).await;
+        match self.held {
+            Held::Nothing => {}
+            Held::Session(held, turns) => held.end(turns.release_lock(&self.name)).await,
+            Held::Lease(lease) => lease.release().await,
+        }
     }
 }
 
 /// The exclusive hold on the write gate: no ingest transaction on any
 /// process starts its work until [`GateHold::open`] or drop.
 pub struct GateHold {
-    held: Holding,
+    held: GateHeld,
+}
+
+enum GateHeld {
+    Nothing,
+    /// The gate row's exclusive lock, held by an open transaction.
+    Row(Holding),
+    /// The slots closed in this process's name, renewed while held.
+    Slots(Renewed),
 }
 
 impl GateHold {
     /// Lets the writers in again.
     pub async fn open(self) {
-        self.held.end("COMMIT".to_owned()).await;
+        match self.held {
+            GateHeld::Nothing => {}
+            GateHeld::Row(held) => held.end("COMMIT".to_owned()).await,
+            GateHeld::Slots(closed) => closed.end().await,
+        }
+    }
+}
+
+/// Something a cluster holds in a row while a task renews it: a lease, or
+/// the closed gate. Dropped without [`Renewed::end`], it is let go in the
+/// background (or, with no runtime left, when it runs out).
+struct Renewed {
+    db: Db,
+    renewer: tokio::task::JoinHandle<()>,
+    /// The statement that lets go, and its values.
+    end: (&'static str, Vec<String>),
+    ended: bool,
+}
+
+impl Renewed {
+    /// Runs `renew` (its values: `binds`) every third of the lease's life.
+    fn start(
+        db: &Db,
+        renew: (&'static str, Vec<String>),
+        end: (&'static str, Vec<String>),
+    ) -> Renewed {
+        let renewer = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(galera::LEASE_TTL / 3).await;
+                    match db.run_bound(renew.0, &renew.1).await {
+                        Ok(0) => tracing::error!(
+                            statement = renew.0,
+                            "a lease was lost: it ran out before it was renewed"
+                        ),
+                        Ok(_) => {}
+                        Err(err) => {
+                            tracing::warn!(error = format!("{err:#}"), "cannot renew a lease")
+                        }
+                    }
+                }
+            })
+        };
+        Renewed {
+            db: db.clone(),
+            renewer,
+            end,
+            ended: false,
+        }
+    }
+
+    async fn end(mut self) {
+        self.renewer.abort();
+        self.ended = true;
+        if let Err(err) = self.db.run_bound(self.end.0, &self.end.1).await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "cannot let a lease go; it runs out by itself"
+            );
+        }
+    }
+}
+
+impl Drop for Renewed {
+    fn drop(&mut self) {
+        self.renewer.abort();
+        if self.ended {
+            return;
+        }
+        let (db, (statement, binds)) = (self.db.clone(), std::mem::take(&mut self.end));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = db.run_bound(statement, &binds).await;
+            });
+        }
+    }
+}
+
+/// A cluster's lease: see [`Db::named_lock`].
+struct Lease(Renewed);
+
+impl Lease {
+    async fn release(self) {
+        self.0.end().await;
     }
 }
 
 impl Db {
-    /// Waits up to `wait` for the MySQL named lock `name`; on SQLite returns
-    /// at once (one process owns the file).
+    /// Waits up to `wait` for the named lock `name`: a MySQL named lock, a
+    /// lease on a cluster; on SQLite returns at once (one process owns the
+    /// file).
     pub async fn named_lock(&self, name: &str, wait: Duration) -> anyhow::Result<NamedLock> {
-        let Some(turns) = self.dialect.shared_turns() else {
-            return Ok(NamedLock {
-                held: Holding(None),
-                turns: None,
-                name: name.to_owned(),
-            });
+        let held = match self.dialect().turns() {
+            Turns::OneProcess => Held::Nothing,
+            Turns::Locks(turns) => {
+                Held::Session(self.session_lock(turns, name, wait).await?, turns)
+            }
+            Turns::Leases => Held::Lease(self.lease(name, wait).await?),
         };
+        Ok(NamedLock {
+            held,
+            name: name.to_owned(),
+        })
+    }
+
+    async fn session_lock(
+        &self,
+        turns: SharedTurns,
+        name: &str,
+        wait: Duration,
+    ) -> anyhow::Result<Holding> {
         let mut held = Holding::new(self.acquire().await?);
         let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(turns.take_lock()))
             .bind(name)
@@ -117,46 +239,197 @@ impl Db {
             .await
             .with_context(|| format!("cannot ask for the lock {name}"))?;
         if got == Some(1) {
-            Ok(NamedLock {
-                held,
-                turns: Some(turns),
-                name: name.to_owned(),
-            })
+            Ok(held)
         } else {
             held.give_back();
             anyhow::bail!("another API process held the lock {name} for over {wait:?}")
         }
     }
 
-    /// Closes the write gate on MySQL (waiting for the ingest transactions
-    /// inside to commit) until the hold is opened or dropped; nothing on
-    /// SQLite, where the caller's exclusive write turn is enough.
-    pub async fn hold_write_gate(&self) -> sqlx::Result<GateHold> {
-        let Some(turns) = self.dialect.shared_turns() else {
-            return Ok(GateHold {
-                held: Holding(None),
-            });
-        };
-        let mut held = Holding::new(self.acquire().await?);
-        sqlx::raw_sql("BEGIN").execute(&mut **held.conn()).await?;
-        sqlx::query(turns.close_gate())
-            .execute(&mut **held.conn())
+    /// Takes the lease `name` when no one holds it, or its holder let it
+    /// run out; waits up to `wait`.
+    async fn lease(&self, name: &str, wait: Duration) -> anyhow::Result<Lease> {
+        let deadline = Instant::now() + wait;
+        let owner = self.owner().to_owned();
+        let ttl = galera::LEASE_TTL.as_secs().to_string();
+        loop {
+            match self.try_lease(name, &owner, &ttl).await {
+                Ok(true) => {
+                    let binds = vec![ttl.clone(), name.to_owned(), owner.clone()];
+                    let end = vec![name.to_owned(), owner.clone()];
+                    return Ok(Lease(Renewed::start(
+                        self,
+                        (galera::RENEW_LEASE, binds),
+                        (galera::DROP_LEASE, end),
+                    )));
+                }
+                Ok(false) => {}
+                Err(err) if Conflict::of(&err).is_some() => {}
+                Err(err) => {
+                    return Err(
+                        anyhow::Error::new(err).context(format!("cannot ask for the lease {name}"))
+                    );
+                }
+            }
+            if Instant::now() >= deadline {
+                anyhow::bail!("another API process held the lease {name} for over {wait:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200).min(wait)).await;
+        }
+    }
+
+    /// One try at the lease: true once it is `owner`'s.
+    async fn try_lease(&self, name: &str, owner: &str, ttl: &str) -> sqlx::Result<bool> {
+        let mut tx = self.begin().await?;
+        let holder: Option<(String, i64)> = sqlx::query_as(galera::READ_LEASE)
+            .bind(name)
+            .fetch_optional(&mut *tx)
             .await?;
+        let free = match holder {
+            None => true,
+            Some((holder, running)) => running == 0 || holder == owner,
+        };
+        if !free {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(galera::WRITE_LEASE)
+            .bind(name)
+            .bind(owner)
+            .bind(ttl)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Runs `statement` with the values `binds` on its own: rows changed.
+    async fn run_bound(&self, statement: &'static str, binds: &[String]) -> sqlx::Result<u64> {
+        let mut query = sqlx::query(statement);
+        for value in binds {
+            query = query.bind(value.as_str());
+        }
+        Ok(query.execute(&self.pool).await?.rows_affected())
+    }
+
+    /// Closes the write gate (waiting for the ingest transactions inside to
+    /// commit) until the hold is opened or dropped: the gate row's lock on
+    /// one server, every gate slot on a cluster; nothing on SQLite, where
+    /// the caller's exclusive write turn is enough. Waits for another
+    /// restore's closing at most `WRITE_WAIT_SECS`.
+    pub async fn hold_write_gate(&self) -> anyhow::Result<GateHold> {
+        let held = match self.dialect().turns() {
+            Turns::OneProcess => GateHeld::Nothing,
+            Turns::Locks(turns) => {
+                let mut held = Holding::new(self.acquire().await?);
+                sqlx::raw_sql("BEGIN").execute(&mut **held.conn()).await?;
+                sqlx::query(turns.close_gate())
+                    .execute(&mut **held.conn())
+                    .await?;
+                GateHeld::Row(held)
+            }
+            Turns::Leases => GateHeld::Slots(self.close_gate_slots().await?),
+        };
         Ok(GateHold { held })
+    }
+
+    async fn close_gate_slots(&self) -> anyhow::Result<Renewed> {
+        let deadline = Instant::now() + self.write_wait;
+        let owner = self.owner().to_owned();
+        let ttl = galera::LEASE_TTL.as_secs().to_string();
+        loop {
+            match self.try_close_gate(&owner, &ttl).await {
+                Ok(true) => {
+                    let binds = vec![owner.clone(), ttl.clone(), owner.clone()];
+                    return Ok(Renewed::start(
+                        self,
+                        (galera::CLOSE_GATE, binds),
+                        (galera::OPEN_GATE, vec![owner]),
+                    ));
+                }
+                Ok(false) => {}
+                Err(err) if Conflict::of(&err).is_some() => self.note_conflict(Conflict::Deadlock),
+                Err(err) => {
+                    return Err(anyhow::Error::new(err).context("cannot close the write gate"));
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(WriteBusy.into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// One try at closing every slot: true once they are all `owner`'s.
+    async fn try_close_gate(&self, owner: &str, ttl: &str) -> sqlx::Result<bool> {
+        let mut tx = self.begin().await?;
+        sqlx::query(galera::CLOSE_GATE)
+            .bind(owner)
+            .bind(ttl)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        let closed: i64 = sqlx::query_scalar(galera::SLOTS_CLOSED_BY)
+            .bind(owner)
+            .fetch_one(&mut *tx)
+            .await?;
+        if closed < i64::from(galera::GATE_SLOTS) {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
 
 impl Db {
     /// Begins an ingest transaction, waiting for the database's locks at
-    /// most `WRITE_WAIT_SECS`. On MySQL it passes the write gate in
-    /// the same round trip as its `BEGIN`: it waits while a restore holds
-    /// the gate, and keeps the gate from closing until it ends.
-    pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
+    /// most `WRITE_WAIT_SECS`. It passes the write gate: it waits while a
+    /// restore holds the gate, and keeps the gate from closing until it
+    /// ends (on one server in the same round trip as its `BEGIN`; on a
+    /// cluster by writing a gate slot, which a restore's closing then
+    /// waits for, or wins over at COMMIT). On a cluster, a node that may
+    /// take no write refuses it.
+    pub async fn begin_write(&self) -> anyhow::Result<Transaction<'static, Any>> {
         // An embedded file's writes all go through its writer connection.
         let writer = self
             .embedded
             .as_ref()
             .map_or(&self.pool, |file| &file.writer);
-        writer.begin_with(self.dialect.begin_write()).await
+        let dialect = self.dialect();
+        if !matches!(dialect.turns(), Turns::Leases) {
+            return Ok(writer.begin_with(dialect.begin_write()).await?);
+        }
+        if let Some(problem) = self.node_problem().await {
+            return Err(NodeNotWritable(problem).into());
+        }
+        static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
+        let deadline = Instant::now() + self.write_wait;
+        loop {
+            let mut tx = writer.begin_with(dialect.begin_write()).await?;
+            // Each process starts at its own place, so that replicas
+            // starting together do not write the same slots in step.
+            let start = u16::from_str_radix(&self.owner()[..4], 16).unwrap_or(0);
+            let next = NEXT_SLOT.fetch_add(1, Ordering::Relaxed);
+            let slot = next.wrapping_add(start) % galera::GATE_SLOTS;
+            let passed = sqlx::query(galera::PASS_GATE)
+                .bind(i32::from(slot))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if passed == 1 {
+                return Ok(tx);
+            }
+            tx.rollback().await?;
+            if Instant::now() >= deadline {
+                return Err(WriteBusy.into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
+
+/// A write asked of a cluster node that may take none now.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NodeNotWritable(pub String);

@@ -4,6 +4,7 @@
 //! Queries stay in the subset SQLite and MySQL/MariaDB share; what differs
 //! between the engines is the [`dialect`]'s, and asked of it.
 
+mod batch_keys;
 mod coordination;
 pub mod dialect;
 mod loads;
@@ -12,10 +13,9 @@ mod reports;
 mod rows;
 mod staging;
 
-pub use coordination::{GateHold, NamedLock};
-pub use dialect::{
-    Dialect, is_retryable, is_unique_violation, is_unreachable, is_write_busy, lock_key,
-};
+pub use batch_keys::{StoredBatch, forget_batches, record_batch, stored_batch};
+pub use coordination::{GateHold, NamedLock, NodeNotWritable};
+pub use dialect::{Conflict, Dialect, is_unreachable, is_write_busy, lock_key};
 pub use loads::{
     LoadOverview, LoadRecord, Progress, finish_load, latest_loads, load_record, record_progress,
     start_load,
@@ -31,11 +31,12 @@ pub use staging::{
 
 use crate::domain::Table;
 use anyhow::Context;
-use dialect::EmbeddedFile;
+use dialect::{EmbeddedFile, galera};
 use sqlx::any::install_default_drivers;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, Transaction};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
@@ -43,7 +44,16 @@ use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
-    dialect: Dialect,
+    /// The engine as the URL names it...
+    named: Dialect,
+    /// ...and as the first connection found it (a `mysql:` URL may name a
+    /// Galera node).
+    found: Arc<OnceLock<Dialect>>,
+    /// On a cluster: why this node may take no write now, if it may not
+    /// (see `watch_node`).
+    node_problem: Arc<Mutex<Option<String>>>,
+    /// Names this process's leases and gate closings (a cluster's turns).
+    owner: Arc<str>,
     /// Write transactions allowed at once. SQLite has one writer at a
     /// time: queueing writers here instead of failing them with "database
     /// is locked" when a read transaction tries to upgrade. MySQL takes a
@@ -59,6 +69,9 @@ pub struct Db {
     /// An embedded file's writer connection (see `begin_write`), read-only
     /// connection for backups (see `send_all_rows`) and ownership.
     embedded: Option<Arc<EmbeddedFile>>,
+    /// Transactions run again after a conflict, by kind (`Conflict::ALL`'s
+    /// order).
+    conflicts: Arc<[AtomicU64; Conflict::ALL.len()]>,
 }
 
 impl Db {
@@ -70,25 +83,112 @@ impl Db {
         let dialect = Dialect::of_url(url)?;
         let url = url.replacen("mariadb:", "mysql:", 1);
         let embedded = dialect.embedded_file(&url, write_wait)?.map(Arc::new);
+        let found = Arc::new(OnceLock::new());
         let pool = dialect
-            .pool_options(write_wait, dialect.max_connections())
+            .pool_options(write_wait, dialect.max_connections(), Arc::clone(&found))
             .connect_lazy(&url)
             .context("DATABASE_URL is not a valid database address")?;
         let writer_turns = dialect.writer_turns();
+        let mut owner = [0u8; 8];
+        getrandom::fill(&mut owner)
+            .map_err(|err| anyhow::anyhow!("no randomness for this process's name: {err}"))?;
         Ok(Db {
             pool,
-            dialect,
+            named: dialect,
+            found,
+            node_problem: Arc::default(),
+            owner: hex::encode(owner).into(),
             writers: Arc::new(Semaphore::new(writer_turns as usize)),
             writer_turns,
             write_wait,
             restores: Arc::new(Mutex::new(())),
             embedded,
+            conflicts: Arc::default(),
         })
+    }
+
+    /// Connects, and so finds out what the engine is. On a Galera node:
+    /// refuses a cluster on which the guarantees cannot hold, makes the
+    /// cluster's own tables (see `dialect::galera`), and watches the node's
+    /// state from then on.
+    pub async fn discover(&self) -> anyhow::Result<()> {
+        let mut conn = self.acquire().await?;
+        if self.dialect() != Dialect::Galera {
+            return Ok(());
+        }
+        if let Some(problem) = galera::unsupported(&mut conn).await? {
+            anyhow::bail!("{problem}");
+        }
+        drop(conn);
+        for statement in galera::tables() {
+            self.run_until_certified(&statement).await?;
+        }
+        let db = self.clone();
+        tokio::spawn(async move { db.watch_node().await });
+        Ok(())
+    }
+
+    /// Runs `statement` on its own, again while a concurrent transaction
+    /// on another node wins over it.
+    async fn run_until_certified(&self, statement: &str) -> anyhow::Result<()> {
+        let mut attempt = 0;
+        loop {
+            let mut conn = self.acquire().await?;
+            match dialect::execute(&mut conn, statement.to_owned()).await {
+                Err(err) if Conflict::of(&err).is_some() && attempt < 10 => attempt += 1,
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// Keeps `node_problem` up to date, every second, on a connection of
+    /// its own that does not wait for the node to catch up (it asks how far
+    /// behind the node is), until the pool closes.
+    async fn watch_node(self) {
+        let mut conn = None;
+        while !self.pool.is_closed() {
+            if conn.is_none() {
+                conn = self.watcher().await.ok();
+            }
+            let problem = match conn.as_mut() {
+                Some(watcher) => match galera::node_state(watcher).await {
+                    Ok(state) => state.err(),
+                    Err(err) => {
+                        conn = None;
+                        Some(format!("the database node does not answer: {err}"))
+                    }
+                },
+                None => Some("the database node cannot be reached".to_owned()),
+            };
+            let mut current = self.node_problem.lock().await;
+            if *current != problem {
+                match &problem {
+                    Some(problem) => tracing::warn!(problem, "the database node takes no writes"),
+                    None => tracing::info!("the database node is synced again"),
+                }
+                *current = problem;
+            }
+            drop(current);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn watcher(&self) -> anyhow::Result<sqlx::AnyConnection> {
+        let mut conn = self.acquire().await?.detach();
+        dialect::execute(&mut conn, galera::NO_SYNC_WAIT.to_owned()).await?;
+        Ok(conn)
+    }
+
+    /// Why this replica's database node may take no write now (on a
+    /// cluster: cut off from the primary component, or catching up), if
+    /// it may not.
+    pub async fn node_problem(&self) -> Option<String> {
+        self.node_problem.lock().await.clone()
     }
 
     /// Applies the embedded migrations of this engine.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        self.dialect
+        self.dialect()
             .migrator()
             .run(&self.pool)
             .await
@@ -97,7 +197,7 @@ impl Db {
 
     /// True when the database answers and every migration is applied.
     pub async fn is_ready(&self) -> bool {
-        let expected = self.dialect.migrator().iter().count();
+        let expected = self.dialect().migrator().iter().count();
         let applied = sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE",
         )
@@ -109,8 +209,15 @@ impl Db {
         )
     }
 
+    /// The engine: as the first connection found it, or until then as
+    /// the URL names it.
     pub fn dialect(&self) -> Dialect {
-        self.dialect
+        self.found.get().copied().unwrap_or(self.named)
+    }
+
+    /// This process's name in the cluster's leases and gate.
+    pub(crate) fn owner(&self) -> &str {
+        &self.owner
     }
 
     /// How to open a read-only SQLite connection outside the pool; `None`
@@ -190,6 +297,23 @@ impl Db {
         Ok(())
     }
 
+    /// Counts a transaction run again after `conflict`.
+    pub fn note_conflict(&self, conflict: Conflict) {
+        let index = Conflict::ALL
+            .iter()
+            .position(|kind| *kind == conflict)
+            .expect("every conflict is in Conflict::ALL");
+        self.conflicts[index].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Transactions run again after a conflict since the start, by kind.
+    pub fn conflicts(&self) -> impl Iterator<Item = (Conflict, u64)> + '_ {
+        Conflict::ALL
+            .iter()
+            .zip(self.conflicts.iter())
+            .map(|(kind, count)| (*kind, count.load(Ordering::Relaxed)))
+    }
+
     /// The pool's connections: in use, and idle.
     pub fn pool_connections(&self) -> (usize, usize) {
         let idle = self.pool.num_idle();
@@ -208,7 +332,7 @@ impl Db {
     /// Refreshes the planner's statistics after a bulk load, where the
     /// dialect says that helps the reports.
     pub async fn analyze(&self) -> sqlx::Result<()> {
-        if let Some(statement) = self.dialect.analyze() {
+        if let Some(statement) = self.dialect().analyze() {
             let mut conn = self.pool.acquire().await?;
             sqlx::raw_sql(statement).execute(&mut *conn).await?;
         }

@@ -6,15 +6,17 @@
 
 use super::error::{ApiError, ErrorCode};
 use crate::db;
-use crate::ingest::BodyError;
+use crate::ingest::{BodyError, KeyReused};
 
 impl ApiError {
-    /// Classifies an unexpected failure: a database that cannot be reached,
+    /// Classifies a failure: a batch key reused is a 422; a database that cannot be reached,
     /// or a write that found no turn in time, is a 503 the client may retry;
     /// anything else is a 500.
     pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
         let err = err.into();
-        if db::is_write_busy(&err) {
+        if let Some(reused) = err.downcast_ref::<KeyReused>() {
+            ApiError::Unprocessable(reused.to_string(), ErrorCode::IdempotencyKeyReused)
+        } else if db::is_write_busy(&err) {
             tracing::warn!(error = format!("{err:#}"), "write turn not found in time");
             ApiError::Busy
         } else if db::is_unreachable(&err) {

@@ -33,8 +33,8 @@
 
 use super::BatchOutcome;
 use super::{
-    Candidate, CsvRecord, FileProgress, MAX_BATCH_ROWS, Source, commit_batch, csv_candidate,
-    csv_records,
+    Candidate, CsvRecord, FileProgress, Finish, MAX_BATCH_ROWS, Source, commit_batch,
+    csv_candidate, csv_records,
 };
 use crate::db::{self, Db};
 use crate::domain::Table;
@@ -297,9 +297,12 @@ async fn store_chunk(
 ) -> anyhow::Result<BatchOutcome> {
     let source = Source::File { name, sha256 };
     loop {
-        let progress = FileProgress { sha256, rows_read };
+        let finish = Finish::Commit {
+            progress: Some(FileProgress { sha256, rows_read }),
+            key: None,
+        };
         let my_turn = committed.before(number);
-        match commit_batch(db, table, source, candidates, Some(progress), my_turn).await {
+        match commit_batch(db, table, source, candidates, finish, my_turn).await {
             Err(err) if crate::db::is_write_busy(&err) => {
                 tracing::warn!(%table, "no write turn yet for the historical load; waiting on");
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;

@@ -1,14 +1,13 @@
 use super::payload::RowsBody;
 use super::{ApiTags, AppState, TableParam};
 use crate::db;
-use crate::domain::Reject;
 use crate::http::auth::WriteAccess;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::ingest::{self, Source};
 use crate::metrics::RowSource;
 use poem::Request;
 use poem::middleware::ReqId;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::Arc;
@@ -74,52 +73,63 @@ impl TablesApi {
         /// nothing.
         #[oai(default)]
         dry_run: Query<bool>,
+        /// A name for this batch, unique to it (a UUID, say), to send it
+        /// again safely: a batch stored before under the same key is
+        /// answered as it was then, and nothing is stored or recorded
+        /// again. Keys are kept for a day. The same key with another table
+        /// or body is refused (422 `idempotency_key_reused`).
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
         request: &Request,
     ) -> Result<Json<IngestResult>, ApiError> {
         let table = table.0.table()?;
-        let candidates = match &body {
-            RowsBody::Json(json) => ingest::parse_json_body(table, &json.0)?,
-            RowsBody::Csv(csv) => ingest::parse_csv_body(table, &csv.0)?,
-        };
-        let request_id = request
-            .data::<ReqId>()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let source = Source::Request {
-            request_id: &request_id,
+        let (candidates, body) = match &body {
+            RowsBody::Json(json) => (ingest::parse_json_body(table, &json.0)?, &json.0),
+            RowsBody::Csv(csv) => (ingest::parse_csv_body(table, &csv.0)?, &csv.0),
         };
         let dry_run = dry_run.0;
-        let stored = if dry_run {
+        let answered = if dry_run {
             ingest::dry_run_batch(&self.state.db, table, &candidates).await?
         } else {
-            let stored = ingest::ingest_batch(&self.state.db, table, source, &candidates).await?;
+            let key = match idempotency_key.0 {
+                Some(key) => Some(ingest::BatchKey::new(key, body).map_err(|err| {
+                    ApiError::BadRequest(err.to_string(), ErrorCode::InvalidParameter)
+                })?),
+                None => None,
+            };
+            let request_id = request
+                .data::<ReqId>()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let source = Source::Request {
+                request_id: &request_id,
+            };
+            let ingest::Answered { answer, replayed } =
+                ingest::ingest_batch(&self.state.db, table, source, &candidates, key.as_ref())
+                    .await?;
+            if replayed {
+                tracing::info!(%table, "batch sent again with its key; answered as before");
+                return Ok(Json(answer));
+            }
             self.state.metrics.rows(
                 table,
                 RowSource::api,
-                stored.inserted,
-                stored.already_stored,
-                stored.rejections.len() as u64,
+                answer.inserted,
+                answer.already_stored,
+                answer.rejected,
             );
-            stored
+            answer
         };
         tracing::info!(
             %table,
             dry_run,
-            received = candidates.len(),
-            inserted = stored.inserted,
-            already_stored = stored.already_stored,
-            rejected = stored.rejections.len(),
+            received = answered.received,
+            inserted = answered.inserted,
+            already_stored = answered.already_stored,
+            rejected = answered.rejected,
             "batch checked"
         );
-        Ok(Json(IngestResult {
-            table: table.name().to_owned(),
-            received: candidates.len() as u64,
-            inserted: stored.inserted,
-            already_stored: stored.already_stored,
-            rejected: stored.rejections.len() as u64,
-            errors: stored.rejections.iter().map(Reject::to_row_error).collect(),
-            dry_run,
-        }))
+        Ok(Json(answered))
     }
 
     /// Get one row by id.

@@ -52,7 +52,7 @@ async fn index_names(app: &TestApp, engine: Engine, table: &str) -> Vec<String> 
         Engine::Sqlite => {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name"
         }
-        Engine::MariaDb => {
+        Engine::MariaDb | Engine::Galera => {
             "SELECT CONCAT(index_name, ':', column_name) FROM information_schema.statistics \
              WHERE table_schema = DATABASE() AND table_name = ? ORDER BY index_name, seq_in_index"
         }
@@ -251,7 +251,7 @@ engine_tests! {
         let pool = app.db.pool().await;
         let leftovers: Vec<String> = match engine {
             Engine::Sqlite => sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name LIKE '%restore%' OR name LIKE '%replaced%'").fetch_all(&pool).await.unwrap(),
-            Engine::MariaDb => sqlx::query_scalar("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')").fetch_all(&pool).await.unwrap(),
+            Engine::MariaDb | Engine::Galera => sqlx::query_scalar("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')").fetch_all(&pool).await.unwrap(),
         };
         assert!(leftovers.is_empty(), "{leftovers:?}");
         pool.close().await;

@@ -267,7 +267,7 @@ async fn hold_write_lock(engine: Engine, url: &str) -> sqlx::AnyConnection {
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
     let statement = match engine {
         Engine::Sqlite => "BEGIN IMMEDIATE",
-        Engine::MariaDb => "BEGIN; SELECT name FROM write_gate FOR UPDATE",
+        Engine::MariaDb | Engine::Galera => "BEGIN; SELECT name FROM write_gate FOR UPDATE",
     };
     sqlx::raw_sql(statement).execute(&mut conn).await.unwrap();
     conn

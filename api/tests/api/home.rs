@@ -84,7 +84,7 @@ engine_tests! {
         assert!(html.contains("(commit "), "{html}");
         let engine_name = match engine {
             Engine::Sqlite => "SQLite 3.",
-            Engine::MariaDb => "MariaDB 1",
+            Engine::MariaDb | Engine::Galera => "MariaDB 1",
         };
         assert!(html.contains(engine_name), "{html}");
         for total in ["departments</a> 1", "jobs</a> 2", "employees</a> 1"] {

@@ -8,6 +8,7 @@ mod edge;
 mod hardening;
 mod historical;
 mod home;
+mod idempotency;
 mod ingest;
 mod metrics;
 mod outage;

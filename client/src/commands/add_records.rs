@@ -370,9 +370,11 @@ impl RejectsFile {
     }
 }
 
-/// Posts one batch, retrying when the API could not be reached. A retry of a
-/// batch the API did store comes back as `duplicate_id` rows: never doubled.
-/// The answer must account for every row sent, once.
+/// Posts one batch, retrying when the API could not be reached. Every
+/// attempt carries the batch's own `Idempotency-Key`, so a retry of a batch
+/// the API did store (its answer lost on the way) is answered as the first
+/// attempt was, and stores and records nothing twice. The answer must
+/// account for every row sent, once.
 async fn send(
     api: &Api,
     options: &Options,
@@ -385,7 +387,9 @@ async fn send(
     } else {
         format!("/api/v1/tables/{table}/rows")
     };
-    let result = post_batch(api, &path, batch, progress).await?;
+    // A dry run stores nothing, so needs no key.
+    let key = (!options.dry_run).then(|| uuid::Uuid::new_v4().to_string());
+    let result = post_batch(api, &path, batch, key.as_deref(), progress).await?;
     if options.dry_run && !result.dry_run {
         anyhow::bail!(
             "the API did not treat POST {path} as a dry run (an older API?): \
@@ -417,6 +421,7 @@ async fn post_batch(
     api: &Api,
     path: &str,
     batch: &[Pending],
+    key: Option<&str>,
     progress: &ProgressBar,
 ) -> anyhow::Result<IngestResult> {
     let mut body = Vec::with_capacity(batch.len() * 64);
@@ -426,7 +431,7 @@ async fn post_batch(
     }
     let mut attempt = 1;
     loop {
-        match api.post_csv(path, body.clone()).await {
+        match api.post_csv(path, body.clone(), key).await {
             Ok(result) => return Ok(result),
             Err(Failure::Transient(message)) if attempt < ATTEMPTS => {
                 let wait = Duration::from_secs(1 << (attempt - 1));

@@ -7,20 +7,26 @@
 //! What differs: how to connect and set up a session, the migrations, how
 //! many writers at once, the insert verb, how a write transaction begins,
 //! whether processes share the database (and so take turns through it:
-//! named locks, the write gate), the restore's staging DDL and swap, how a
-//! report counts, and what an error means.
+//! named locks and the write gate on one server, leases and gate slots on
+//! a cluster), the restore's staging DDL and swap, how a report counts, and
+//! what an error means.
+//!
+//! A Galera cluster speaks MySQL: a `mysql:` URL names one, and each
+//! connection finds out on connecting (see [`Dialect::pool_options`]).
 
+pub(in crate::db) mod galera;
 mod mysql;
 mod sqlite;
 
 pub use mysql::lock_key;
 pub(super) use sqlite::{EmbeddedFile, send_pages as send_sqlite_pages};
 
-use super::WriteBusy;
+use super::{NodeNotWritable, WriteBusy};
 use crate::domain::Table;
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The SQL engine the pool talks to.
@@ -30,6 +36,9 @@ pub enum Dialect {
     Sqlite,
     /// A MySQL or MariaDB server that several API processes may share.
     MySql,
+    /// A node of a MariaDB Galera cluster: API processes may share it, on
+    /// one node or on several.
+    Galera,
 }
 
 /// How a report counts hires: both count over one `(department_id, job_id,
@@ -44,7 +53,8 @@ pub enum Counting {
 }
 
 impl Dialect {
-    /// The dialect of a `DATABASE_URL`.
+    /// The dialect of a `DATABASE_URL`, as far as the URL tells: a Galera
+    /// node is found on connecting.
     pub fn of_url(url: &str) -> anyhow::Result<Dialect> {
         if url.starts_with("sqlite:") {
             Ok(Dialect::Sqlite)
@@ -55,7 +65,7 @@ impl Dialect {
         }
     }
 
-    /// The dialect `conn` talks.
+    /// The SQL `conn` talks (a Galera node's is `MySql`).
     pub fn of(conn: &AnyConnection) -> Dialect {
         if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
             Dialect::Sqlite
@@ -72,7 +82,14 @@ impl Dialect {
                 sqlite::version(conn).await?,
                 "an embedded file that this one process owns",
             ),
-            Dialect::MySql => (
+            Dialect::MySql | Dialect::Galera if galera::is_node(conn).await? => {
+                let size = galera::cluster_size(conn).await?.unwrap_or_default();
+                (
+                    format!("{}, Galera cluster of {size}", mysql::version(conn).await?),
+                    "a node of a cluster that several API processes may share, on any node",
+                )
+            }
+            Dialect::MySql | Dialect::Galera => (
                 mysql::version(conn).await?,
                 "a database server that several API processes may share",
             ),
@@ -88,7 +105,7 @@ impl Dialect {
     ) -> anyhow::Result<Option<EmbeddedFile>> {
         match self {
             Dialect::Sqlite => EmbeddedFile::open(url, write_wait).map(Some),
-            Dialect::MySql => Ok(None),
+            Dialect::MySql | Dialect::Galera => Ok(None),
         }
     }
 
@@ -96,7 +113,7 @@ impl Dialect {
     pub fn max_connections(self) -> u32 {
         match self {
             Dialect::Sqlite => sqlite::MAX_CONNECTIONS,
-            Dialect::MySql => mysql::MAX_CONNECTIONS,
+            Dialect::MySql | Dialect::Galera => mysql::MAX_CONNECTIONS,
         }
     }
 
@@ -104,7 +121,7 @@ impl Dialect {
     pub fn writer_turns(self) -> u32 {
         match self {
             Dialect::Sqlite => 1,
-            Dialect::MySql => mysql::WRITERS,
+            Dialect::MySql | Dialect::Galera => mysql::WRITERS,
         }
     }
 
@@ -112,27 +129,42 @@ impl Dialect {
     pub fn load_chunks_in_flight(self) -> usize {
         match self {
             Dialect::Sqlite => 1,
-            Dialect::MySql => mysql::LOAD_CHUNKS_IN_FLIGHT,
+            Dialect::MySql | Dialect::Galera => mysql::LOAD_CHUNKS_IN_FLIGHT,
         }
     }
 
     /// Pool options for at most `max_connections`, each connection set up
     /// as the service needs; a write waits for a lock at most `write_wait`.
-    pub fn pool_options(self, write_wait: Duration, max_connections: u32) -> AnyPoolOptions {
+    /// Each MySQL connection asks whether its server is a Galera node, sets
+    /// its session up as one if so, and says what it found in `found`.
+    pub fn pool_options(
+        self,
+        write_wait: Duration,
+        max_connections: u32,
+        found: Arc<OnceLock<Dialect>>,
+    ) -> AnyPoolOptions {
         let session = match self {
             Dialect::Sqlite => sqlite::session(write_wait),
-            Dialect::MySql => mysql::session(write_wait),
+            Dialect::MySql | Dialect::Galera => mysql::session(write_wait),
         };
         AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 let session = session.clone();
+                let found = Arc::clone(&found);
                 Box::pin(async move {
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(session))
-                        .execute(conn)
-                        .await
-                        .map(|_| ())
+                    execute(conn, session).await?;
+                    let dialect = match self {
+                        Dialect::Sqlite => Dialect::Sqlite,
+                        Dialect::MySql | Dialect::Galera if galera::is_node(conn).await? => {
+                            execute(conn, galera::SESSION.to_owned()).await?;
+                            Dialect::Galera
+                        }
+                        Dialect::MySql | Dialect::Galera => Dialect::MySql,
+                    };
+                    let _ = found.set(dialect);
+                    Ok(())
                 })
             })
     }
@@ -143,7 +175,7 @@ impl Dialect {
         static MYSQL: Migrator = sqlx::migrate!("./migrations/mysql");
         match self {
             Dialect::Sqlite => &SQLITE,
-            Dialect::MySql => &MYSQL,
+            Dialect::MySql | Dialect::Galera => &MYSQL,
         }
     }
 
@@ -151,7 +183,7 @@ impl Dialect {
     pub fn insert_verb(self) -> &'static str {
         match self {
             Dialect::Sqlite => sqlite::INSERT,
-            Dialect::MySql => "INSERT",
+            Dialect::MySql | Dialect::Galera => "INSERT",
         }
     }
 
@@ -160,16 +192,17 @@ impl Dialect {
         match self {
             Dialect::Sqlite => sqlite::BEGIN_WRITE,
             Dialect::MySql => mysql::BEGIN_WRITE,
+            // The gate is passed by a statement of its own: see `Turns`.
+            Dialect::Galera => "BEGIN",
         }
     }
 
-    /// How API processes sharing the database take turns through it (named
-    /// locks, the write gate); `None` on SQLite, where one process owns the
-    /// file and its own turns are the whole story.
-    pub fn shared_turns(self) -> Option<SharedTurns> {
+    /// How API processes sharing the database take turns through it.
+    pub fn turns(self) -> Turns {
         match self {
-            Dialect::Sqlite => None,
-            Dialect::MySql => Some(SharedTurns(())),
+            Dialect::Sqlite => Turns::OneProcess,
+            Dialect::MySql => Turns::Locks(SharedTurns(())),
+            Dialect::Galera => Turns::Leases,
         }
     }
 
@@ -178,7 +211,7 @@ impl Dialect {
     pub fn analyze(self) -> Option<&'static str> {
         match self {
             Dialect::Sqlite => None,
-            Dialect::MySql => Some(mysql::ANALYZE),
+            Dialect::MySql | Dialect::Galera => Some(mysql::ANALYZE),
         }
     }
 
@@ -186,7 +219,7 @@ impl Dialect {
     pub fn force_index(self, table: &str, index: &str) -> String {
         match self {
             Dialect::Sqlite => format!("{table} INDEXED BY {index}"),
-            Dialect::MySql => format!("{table} FORCE INDEX ({index})"),
+            Dialect::MySql | Dialect::Galera => format!("{table} FORCE INDEX ({index})"),
         }
     }
 
@@ -194,7 +227,7 @@ impl Dialect {
     pub fn counting(self) -> Counting {
         match self {
             Dialect::Sqlite => Counting::CorrelatedSubqueries,
-            Dialect::MySql => Counting::IdLists,
+            Dialect::MySql | Dialect::Galera => Counting::IdLists,
         }
     }
 
@@ -209,7 +242,7 @@ impl Dialect {
     ) -> sqlx::Result<()> {
         match self {
             Dialect::Sqlite => sqlite::create_staging(conn, table, staging).await,
-            Dialect::MySql => mysql::create_staging(conn, table, staging).await,
+            Dialect::MySql | Dialect::Galera => mysql::create_staging(conn, table, staging).await,
         }
     }
 
@@ -222,7 +255,7 @@ impl Dialect {
     ) -> sqlx::Result<()> {
         match self {
             Dialect::Sqlite => Ok(()),
-            Dialect::MySql => mysql::index_staging(conn, table, staging).await,
+            Dialect::MySql | Dialect::Galera => mysql::index_staging(conn, table, staging).await,
         }
     }
 
@@ -235,9 +268,23 @@ impl Dialect {
     ) -> sqlx::Result<()> {
         match self {
             Dialect::Sqlite => sqlite::swap_in_staging(conn, table, staging).await,
-            Dialect::MySql => mysql::swap_in_staging(conn, table, staging).await,
+            Dialect::MySql | Dialect::Galera => mysql::swap_in_staging(conn, table, staging).await,
         }
     }
+}
+
+/// How API processes sharing a database take turns.
+#[derive(Clone, Copy, Debug)]
+pub enum Turns {
+    /// One process owns the database (an SQLite file): its own turns are
+    /// the whole story.
+    OneProcess,
+    /// One server: named locks held by a session, and the write gate's row
+    /// locks.
+    Locks(SharedTurns),
+    /// A cluster, where locks are a node's own: leases and gate slots, rows
+    /// that are written and so certified on every node (see `galera`).
+    Leases,
 }
 
 /// The statements of turns taken through a shared database: MySQL's named
@@ -273,36 +320,84 @@ pub(in crate::db) async fn execute(conn: &mut AnyConnection, sql: String) -> sql
 }
 
 /// True when `err` says the database cannot be reached (down, restarting,
-/// refusing connections, or gone mid-query): worth retrying later, as
+/// refusing connections, gone mid-query, or a cluster node that takes no
+/// writes now): worth retrying later, as
 /// opposed to an error in what was asked.
 pub fn is_unreachable(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
-        .any(|err| match err {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => true,
-            sqlx::Error::Database(db) => mysql::is_unreachable(&**db),
-            _ => false,
-        })
+    err.chain().any(|cause| cause.is::<NodeNotWritable>())
+        || err
+            .chain()
+            .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+            .any(|err| match err {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => mysql::is_unreachable(&**db),
+                _ => false,
+            })
 }
 
-/// Whether a statement failed because a primary key was stored already.
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+/// Why a transaction was rolled back by a concurrent one, so that running
+/// it again at once may well succeed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Conflict {
+    /// A key another writer stored after our checks.
+    DuplicateKey,
+    /// A deadlock; on a cluster, also a write that lost certification to
+    /// another node's, or a transaction a DDL statement aborted.
+    Deadlock,
+    /// A stale SQLite snapshot.
+    StaleSnapshot,
+    /// A table replaced (a restore's swap) under a running statement.
+    TableChanged,
 }
 
-/// Errors worth retrying the whole transaction for at once: a key another
-/// writer stored after our checks, a deadlock, a stale SQLite snapshot. A
-/// lock wait that ran out is not: it already waited `WRITE_WAIT_SECS` (see
-/// [`is_write_busy`]).
-pub fn is_retryable(err: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(db) = err else {
-        return false;
-    };
-    is_unique_violation(err) || mysql::is_deadlock(&**db) || sqlite::is_stale_snapshot(&**db)
+impl Conflict {
+    pub const ALL: [Conflict; 4] = [
+        Conflict::DuplicateKey,
+        Conflict::Deadlock,
+        Conflict::StaleSnapshot,
+        Conflict::TableChanged,
+    ];
+
+    /// Its name in metrics and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Conflict::DuplicateKey => "duplicate_key",
+            Conflict::Deadlock => "deadlock",
+            Conflict::StaleSnapshot => "stale_snapshot",
+            Conflict::TableChanged => "table_changed",
+        }
+    }
+
+    /// The conflict that failed `err`, if one did. A lock wait that ran out
+    /// is not one: it already waited `WRITE_WAIT_SECS` (see
+    /// [`is_write_busy`]).
+    pub fn of(err: &sqlx::Error) -> Option<Conflict> {
+        let sqlx::Error::Database(db) = err else {
+            return None;
+        };
+        if db.is_unique_violation() {
+            Some(Conflict::DuplicateKey)
+        } else if mysql::is_deadlock(&**db) {
+            Some(Conflict::Deadlock)
+        } else if mysql::is_table_changed(&**db) {
+            Some(Conflict::TableChanged)
+        } else if sqlite::is_stale_snapshot(&**db) {
+            Some(Conflict::StaleSnapshot)
+        } else {
+            None
+        }
+    }
+
+    /// The conflict anywhere in `err`'s chain.
+    pub fn in_chain(err: &anyhow::Error) -> Option<Conflict> {
+        err.chain()
+            .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+            .find_map(Conflict::of)
+    }
 }
 
 /// Whether a failure is a write that found no turn within `WRITE_WAIT_SECS`:

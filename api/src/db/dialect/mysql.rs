@@ -136,14 +136,21 @@ fn number(db: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<u16> {
         .map(|err| err.number())
 }
 
-/// Too many connections, server shutting down, connection killed.
+/// Too many connections, server shutting down, connection killed; a
+/// Galera node that is not part of the primary component (1047, "WSREP has
+/// not yet prepared node for application use").
 pub(super) fn is_unreachable(db: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
-    matches!(number(db), Some(1040 | 1053 | 1927))
+    matches!(number(db), Some(1040 | 1047 | 1053 | 1927))
 }
 
 /// A deadlock: the transaction was rolled back.
 pub(super) fn is_deadlock(db: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
     number(db) == Some(1213)
+}
+
+/// A table's definition changed under the statement (a `RENAME TABLE`).
+pub(super) fn is_table_changed(db: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
+    number(db) == Some(1412)
 }
 
 /// A lock wait that ran out, or a deadlock still there after the retries.

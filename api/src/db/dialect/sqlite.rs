@@ -115,7 +115,7 @@ impl EmbeddedFile {
         use std::str::FromStr;
         let owner = SqliteFile::claim(url)?;
         let writer = super::Dialect::Sqlite
-            .pool_options(write_wait, 1)
+            .pool_options(write_wait, 1, Arc::default())
             .connect_lazy(url)
             .context("DATABASE_URL is not a valid database address")?;
         let reader = Arc::new(

@@ -1,0 +1,253 @@
+//! Replicas on different nodes, all writing.
+
+use super::*;
+use serde_json::json;
+
+/// Three replicas, one per node, over `data` and `shared`.
+fn one_per_node(db: &TestDb, data: &Path, shared: &Path) -> Vec<Replica> {
+    (1..=3)
+        .map(|node| Replica::start(&db.node_url(node), data, shared))
+        .collect()
+}
+
+// At a simultaneous first start, one replica migrates and one loads each
+// file; the others wait for them, and no bad row is recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_every_node_starting_together_migrate_once_and_load_each_file_once() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    std::fs::write(
+        data.path().join("departments.csv"),
+        "1,Sales\n2,Ops\nx,Bad\n",
+    )
+    .unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let mut rows = employees(1..3001);
+    rows.push_str("3001,Late,not a date,1,1\n");
+    std::fs::write(data.path().join("employees.csv"), rows).unwrap();
+
+    let replicas = one_per_node(&db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM employees").await,
+        [3000; 3]
+    );
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM rejects").await,
+        [2; 3]
+    );
+    assert_eq!(
+        on_every_node(
+            &db,
+            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE"
+        )
+        .await,
+        on_every_node(&db, "SELECT COUNT(*) FROM _sqlx_migrations").await,
+    );
+    assert_eq!(
+        on_every_node(
+            &db,
+            "SELECT COUNT(*) FROM historical_loads WHERE completed_at IS NOT NULL"
+        )
+        .await,
+        [3; 3]
+    );
+}
+
+// Batches on three nodes at once, overlapping in ids: every batch is
+// answered (conflicts at COMMIT are run again inside the service), every
+// row is stored once, every bad row recorded once per batch that held it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_on_every_node_at_once_stores_each_row_once_and_each_reject_once() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let replicas = one_per_node(&db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+
+    // Each replica sends 30 batches of 200 rows: ids that all three send
+    // (the same values), and one bad row of its own per batch.
+    let send = |name: &'static str, index: usize| {
+        let (http, replica) = (&http, &replicas[index]);
+        async move {
+            let mut inserted = 0;
+            for batch in 0..30i64 {
+                let mut rows = employees(batch * 200 + 1..batch * 200 + 201);
+                rows.push_str(&format!(
+                    "{},{name}{batch},never,1,1\n",
+                    100_000 + index as i64 * 100 + batch
+                ));
+                let (status, body) = post_csv(http, replica, "employees", &rows, None)
+                    .await
+                    .unwrap();
+                assert_eq!(status, 200, "{body}");
+                assert_eq!(body["rejected"], 1, "{body}");
+                inserted += body["inserted"].as_u64().unwrap();
+            }
+            inserted
+        }
+    };
+    let (a, b, c) = tokio::join!(send("a", 0), send("b", 1), send("c", 2));
+    assert_eq!(a + b + c, 6000, "rows inserted twice, or not at all");
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM employees").await,
+        [6000; 3]
+    );
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM rejects").await,
+        [90; 3]
+    );
+}
+
+// A restore on one node while the others ingest: every acknowledged row is
+// in the table, or in the backup the restore took of what it replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_on_one_node_beside_ingest_on_the_others_loses_no_acknowledged_row() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    std::fs::write(data.path().join("employees.csv"), employees(1..1001)).unwrap();
+    let replicas = one_per_node(&db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+    let (status, backup) = post(
+        &http,
+        replicas[0].url("/api/v1/tables/employees/backups"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{backup}");
+
+    let ingest = |index: usize| {
+        let (http, replica) = (&http, &replicas[index]);
+        async move {
+            let mut acked = Vec::new();
+            for batch in 0..40i64 {
+                let first = 10_000 * index as i64 + batch * 100;
+                let (status, body) = post_csv(
+                    http,
+                    replica,
+                    "employees",
+                    &employees(first..first + 100),
+                    None,
+                )
+                .await
+                .unwrap();
+                assert_eq!(status, 200, "{body}");
+                acked.extend(first..first + 100);
+            }
+            acked
+        }
+    };
+    let restore = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        post(
+            &http,
+            replicas[0].url("/api/v1/tables/employees/restore"),
+            Some(json!({"backup": backup["name"]})),
+        )
+        .await
+    };
+    let (left, right, (status, restored)) = tokio::join!(ingest(1), ingest(2), restore);
+    assert_eq!(status, 200, "{restored}");
+
+    let stored: std::collections::HashSet<i64> = db.employee_ids().await.into_iter().collect();
+    let replaced = avro_ids(
+        &shared
+            .path()
+            .join("backups")
+            .join(restored["previous_backup"].as_str().unwrap()),
+    );
+    let lost: Vec<i64> = left
+        .into_iter()
+        .chain(right)
+        .filter(|id| !stored.contains(id) && !replaced.contains(id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged rows lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
+    let counts = on_every_node(&db, "SELECT COUNT(*) FROM employees").await;
+    assert!(counts.iter().all(|count| *count == counts[0]), "{counts:?}");
+}
+
+/// The ids in an employees backup.
+fn avro_ids(path: &Path) -> std::collections::HashSet<i64> {
+    let file = std::fs::File::open(path).unwrap();
+    apache_avro::Reader::new(std::io::BufReader::new(file))
+        .unwrap()
+        .map(|record| match record.unwrap() {
+            apache_avro::types::Value::Record(fields) => match &fields[0].1 {
+                apache_avro::types::Value::Int(id) => i64::from(*id),
+                apache_avro::types::Value::Long(id) => *id,
+                other => panic!("an id of another type: {other:?}"),
+            },
+            other => panic!("a record of another shape: {other:?}"),
+        })
+        .collect()
+}
+
+// A replica whose node leaves the cluster reports not ready, and comes
+// back when the node has rejoined.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_whose_node_is_down_is_not_ready_until_it_rejoins() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    let replicas = one_per_node(&db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+
+    galera(&["kill", "3"]);
+    let not_ready = async {
+        loop {
+            let status = http
+                .get(replicas[2].url("/ready"))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            if status == 503 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), not_ready)
+        .await
+        .expect("still ready with its node down");
+    let (status, body) = post_csv(&http, &replicas[2], "departments", "9,Late\n", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("database_unavailable")),
+        "{body}"
+    );
+    // The others write on.
+    let (status, body) = post_csv(&http, &replicas[0], "departments", "10,On\n", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    galera(&["start", "3"]);
+    wait_ready(&http, &replicas[2].base, Duration::from_secs(60)).await;
+    let (status, body) = post_csv(&http, &replicas[2], "departments", "9,Late\n", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["inserted"].as_u64()),
+        (200, Some(1)),
+        "{body}"
+    );
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM departments").await,
+        [2; 3]
+    );
+}
