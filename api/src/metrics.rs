@@ -203,9 +203,10 @@ impl Metrics {
         );
         registry.register(
             "db_transaction_retries",
-            "Write transactions run again because a concurrent one rolled them back, by \
-             conflict (duplicate_key, deadlock: on a Galera cluster also a commit that lost \
-             certification, stale_snapshot, table_changed)",
+            "Transactions (batches, report reads) run again because a concurrent one rolled \
+             them back or a restore swapped a table under them, by conflict (duplicate_key, \
+             deadlock: on a Galera cluster also a commit that lost certification, \
+             stale_snapshot, table_changed)",
             m.retries.clone(),
         );
         Metrics {

@@ -19,8 +19,10 @@ use shape::{above_the_mean, pivot_by_quarter, to_csv};
 use crate::db::{self, Db};
 use crate::files::write_atomically;
 use crate::telemetry;
+use futures::future::BoxFuture;
 use polars::prelude::{DataFrame, PolarsResult};
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -63,6 +65,32 @@ impl SavedReports {
 
 const EXTENSIONS: [&str; 3] = ["json", "csv", "html"];
 
+/// A count of the database's, for a year.
+type Count<T> = for<'c> fn(&'c mut AnyConnection, i32) -> BoxFuture<'c, sqlx::Result<T>>;
+
+/// What `count` reads for `year`, read again (twice at most) when a restore
+/// swapped a table in under the statement: MySQL's "table definition has
+/// changed", or on a cluster a read the swap aborted.
+async fn counted<T>(db: &Db, year: i32, count: Count<T>) -> anyhow::Result<T> {
+    let mut attempt = 1;
+    loop {
+        let mut conn = db.acquire().await?;
+        let err = match count(&mut conn, year).await {
+            Ok(counts) => return Ok(counts),
+            Err(err) => err,
+        };
+        match db::Conflict::of(&err) {
+            Some(conflict @ (db::Conflict::TableChanged | db::Conflict::Deadlock))
+                if attempt < 3 =>
+            {
+                db.note_conflict(conflict);
+                attempt += 1;
+            }
+            _ => return Err(err.into()),
+        }
+    }
+}
+
 /// req1 for `year`: counted by the database, shaped and drawn on a blocking
 /// thread, and saved as `dir/hires-by-quarter-<year>.{json,csv,html}` (when
 /// the year has hires and the counts changed since this process saved them).
@@ -74,10 +102,10 @@ pub async fn hires_by_quarter(
     year: i32,
     wanted: Wanted,
 ) -> anyhow::Result<Rendering<HiresByQuarter>> {
-    let counts = {
-        let mut conn = db.acquire().await?;
-        db::hires_by_quarter(&mut conn, year).await?
-    };
+    let counts = counted(db, year, |conn, year| {
+        Box::pin(db::hires_by_quarter(conn, year))
+    })
+    .await?;
     let report = Report {
         file: format!("hires-by-quarter-{year}"),
         version: digest(&counts),
@@ -100,10 +128,10 @@ pub async fn departments_above_mean(
     year: i32,
     wanted: Wanted,
 ) -> anyhow::Result<Rendering<DepartmentsAboveMean>> {
-    let counts = {
-        let mut conn = db.acquire().await?;
-        db::hires_by_department(&mut conn, year).await?
-    };
+    let counts = counted(db, year, |conn, year| {
+        Box::pin(db::hires_by_department(conn, year))
+    })
+    .await?;
     let report = Report {
         file: format!("departments-above-mean-{year}"),
         version: digest(&counts),
