@@ -147,19 +147,28 @@ impl Db {
     async fn watch_node(self) {
         let mut conn = None;
         while !self.pool.is_closed() {
-            if conn.is_none() {
-                conn = self.watcher().await.ok();
+            // A connection cut under the watcher (a proxy failing over) is
+            // made again at once: only a node that does not answer a new
+            // one has a problem.
+            let mut problem = None;
+            for _ in 0..2 {
+                if conn.is_none() {
+                    conn = self.watcher().await.ok();
+                }
+                problem = match conn.as_mut() {
+                    Some(watcher) => match galera::node_state(watcher).await {
+                        Ok(state) => state.err(),
+                        Err(err) => {
+                            conn = None;
+                            Some(format!("the database node does not answer: {err}"))
+                        }
+                    },
+                    None => Some("the database node cannot be reached".to_owned()),
+                };
+                if conn.is_some() {
+                    break;
+                }
             }
-            let problem = match conn.as_mut() {
-                Some(watcher) => match galera::node_state(watcher).await {
-                    Ok(state) => state.err(),
-                    Err(err) => {
-                        conn = None;
-                        Some(format!("the database node does not answer: {err}"))
-                    }
-                },
-                None => Some("the database node cannot be reached".to_owned()),
-            };
             let mut current = self.node_problem.lock().await;
             if *current != problem {
                 match &problem {
