@@ -19,11 +19,11 @@
 //! On SQLite one process owns the file (see `dialect::SqliteFile`), so the
 //! in-process turns are the whole story.
 
-use super::dialect::{Conflict, SharedTurns, Turns, galera};
+use super::dialect::{Conflict, SharedTurns, Turns, execute, galera, lock_wait, lock_wait_ran_out};
 use super::{Db, WriteBusy};
 use anyhow::Context;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Connection, Transaction};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
@@ -73,6 +73,10 @@ impl Drop for Holding {
         }
     }
 }
+
+/// How long a restore waits for the write gate at a time (see
+/// `Db::close_gate_row`).
+const GATE_TRY: Duration = Duration::from_secs(1);
 
 /// A named lock (a MySQL named lock, or a lease on a cluster), held until
 /// [`NamedLock::release`] or drop.
@@ -320,17 +324,44 @@ impl Db {
     pub async fn hold_write_gate(&self) -> anyhow::Result<GateHold> {
         let held = match self.dialect().turns() {
             Turns::OneProcess => GateHeld::Nothing,
-            Turns::Locks(turns) => {
-                let mut held = Holding::new(self.acquire().await?);
-                sqlx::raw_sql("BEGIN").execute(&mut **held.conn()).await?;
-                sqlx::query(turns.close_gate())
-                    .execute(&mut **held.conn())
-                    .await?;
-                GateHeld::Row(held)
-            }
+            Turns::Locks(turns) => GateHeld::Row(self.close_gate_row(turns).await?),
             Turns::Leases => GateHeld::Slots(self.close_gate_slots().await?),
         };
         Ok(GateHold { held })
+    }
+
+    /// Holds the gate row's exclusive lock in an open transaction. The
+    /// lock is asked for a second at a time, and let go of in between: a
+    /// writer inside the gate may wait for one still outside (a historical
+    /// load commits its chunks in file order, and a chunk whose ids were
+    /// stored begins again), and the one outside would otherwise queue
+    /// behind this request while it waits for the one inside, a cycle of
+    /// waits the database cannot see.
+    async fn close_gate_row(&self, turns: SharedTurns) -> anyhow::Result<Holding> {
+        let deadline = Instant::now() + self.write_wait;
+        loop {
+            let mut held = Holding::new(self.acquire().await?);
+            let conn = &mut **held.conn();
+            execute(conn, lock_wait(GATE_TRY)).await?;
+            sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+            match sqlx::query(turns.close_gate()).execute(&mut *conn).await {
+                Ok(_) => {
+                    execute(conn, lock_wait(self.write_wait)).await?;
+                    return Ok(held);
+                }
+                Err(err) if lock_wait_ran_out(&err) => {
+                    held.end(format!("ROLLBACK; {}", lock_wait(self.write_wait)))
+                        .await;
+                }
+                Err(err) => {
+                    return Err(anyhow::Error::new(err).context("cannot close the write gate"));
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(WriteBusy.into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     async fn close_gate_slots(&self) -> anyhow::Result<Renewed> {
@@ -361,8 +392,26 @@ impl Db {
     }
 
     /// One try at closing every slot: true once they are all `owner`'s.
+    /// Slots a writer of this node holds are waited for a second at most,
+    /// for the reason `close_gate_row` gives.
     async fn try_close_gate(&self, owner: &str, ttl: &str) -> sqlx::Result<bool> {
-        let mut tx = self.begin().await?;
+        let mut conn = self.acquire().await?;
+        execute(&mut conn, lock_wait(GATE_TRY)).await?;
+        let closed = self.close_slots(&mut conn, owner, ttl).await;
+        execute(&mut conn, lock_wait(self.write_wait)).await?;
+        match closed {
+            Err(err) if lock_wait_ran_out(&err) => Ok(false),
+            other => other,
+        }
+    }
+
+    async fn close_slots(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        owner: &str,
+        ttl: &str,
+    ) -> sqlx::Result<bool> {
+        let mut tx = conn.begin().await?;
         sqlx::query(galera::CLOSE_GATE)
             .bind(owner)
             .bind(ttl)

@@ -284,3 +284,66 @@ async fn ingest_spread_over_replicas_during_two_restores_loses_only_what_a_resto
         );
     }
 }
+
+// A restore on one replica while another loads a historical file: neither
+// waits for the other. (A chunk of the load that had passed the write gate
+// waits for the one before it to commit; when that one began again, its
+// ids found stored, it queued behind the restore closing the gate, which
+// waited for the first: a cycle the database cannot see, which held both
+// until WRITE_WAIT_SECS.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_beside_another_replicas_historical_load_waits_for_neither() {
+    let (db, data, shared) = mariadb_and_folders("1,Sales\n2,Ops\n").await;
+    let employees = |n: i64| -> String {
+        (1..=n)
+            .map(|id| format!("{id},E{id},2021-01-01T00:00:00Z,{},1\n", 1 + id % 2))
+            .collect()
+    };
+    std::fs::write(data.path().join("employees.csv"), employees(200_000)).unwrap();
+    let start = || {
+        let port = test_support::free_port();
+        let child =
+            test_support::api_command(crate::API_BIN, &db.url, port, data.path(), shared.path())
+                .env("WRITE_WAIT_SECS", "3")
+                .spawn()
+                .unwrap();
+        crate::replicas::Replica {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    };
+    let http = reqwest::Client::new();
+    let first = start();
+    all_ready(&http, std::slice::from_ref(&first)).await;
+    let backup_url = format!("{}/api/v1/tables/departments/backups", first.base);
+    let (status, backup) = post(&http, backup_url, None).await;
+    assert_eq!(status, 201, "{backup}");
+
+    // Then a new version of the file arrives (its rows stored already, and
+    // one more), and a second replica starts and loads it.
+    std::fs::write(data.path().join("employees.csv"), employees(200_001)).unwrap();
+    let second = start();
+    let mut restores = 0;
+    loop {
+        let ready = http.get(format!("{}/ready", second.base)).send().await;
+        if matches!(&ready, Ok(answer) if answer.status() == 200) {
+            break;
+        }
+        let started = std::time::Instant::now();
+        let (status, body) = post(
+            &http,
+            format!("{}/api/v1/tables/departments/restore", first.base),
+            Some(json!({"backup": backup["name"]})),
+        )
+        .await;
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            took < Duration::from_millis(2500),
+            "a restore beside the load took {took:?}"
+        );
+        restores += 1;
+    }
+    assert!(restores > 0, "the load was over before any restore");
+    assert_eq!(db.employee_ids().await.len(), 200_001);
+}

@@ -311,6 +311,17 @@ impl SharedTurns {
     }
 }
 
+/// The session setting with which a row lock is waited for at most `wait`
+/// (on MySQL and Galera).
+pub fn lock_wait(wait: Duration) -> String {
+    mysql::session(wait)
+}
+
+/// Whether a statement gave up waiting for a row lock (MySQL's 1205).
+pub fn lock_wait_ran_out(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if mysql::is_lock_wait_timeout(&**db))
+}
+
 /// Runs one statement; never several in one string.
 pub(in crate::db) async fn execute(conn: &mut AnyConnection, sql: String) -> sqlx::Result<()> {
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))

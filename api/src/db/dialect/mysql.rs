@@ -153,6 +153,11 @@ pub(super) fn is_table_changed(db: &(dyn sqlx::error::DatabaseError + 'static)) 
     number(db) == Some(1412)
 }
 
+/// A lock wait that ran out.
+pub(super) fn is_lock_wait_timeout(db: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
+    number(db) == Some(1205)
+}
+
 /// A lock wait that ran out, or a deadlock still there after the retries.
 pub(super) fn is_lock_wait(db: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
     matches!(number(db), Some(1205 | 1213))
