@@ -18,14 +18,33 @@ use tokio::sync::{Mutex, MutexGuard};
 /// The `api` binary this test build made.
 const API_BIN: &str = env!("CARGO_BIN_EXE_api");
 
-/// One test at a time on the cluster.
+/// One test at a time on the cluster, in this process...
 static CLUSTER: Mutex<()> = Mutex::const_new(());
 
+/// ...and in any other (a second checkout's tests: they kill nodes too).
+const CLUSTER_LOCK: &str = "/tmp/hiring-galera-tests.lock";
+
+/// The cluster's turn: held until dropped.
+struct Turn {
+    _here: MutexGuard<'static, ()>,
+    _anywhere: std::fs::File,
+}
+
 /// The cluster's turn, with every node up and synced.
-async fn cluster() -> MutexGuard<'static, ()> {
-    let turn = CLUSTER.lock().await;
+async fn cluster() -> Turn {
+    let here = CLUSTER.lock().await;
+    let anywhere = tokio::task::spawn_blocking(|| {
+        let file = std::fs::File::create(CLUSTER_LOCK).unwrap();
+        file.lock().unwrap();
+        file
+    })
+    .await
+    .unwrap();
     galera(&["up"]);
-    turn
+    Turn {
+        _here: here,
+        _anywhere: anywhere,
+    }
 }
 
 /// Runs `scripts/galera.sh` with `args`; panics when it fails.
@@ -118,10 +137,15 @@ async fn post_csv(
 /// One number from each node's copy of the test database, by `sql`, read
 /// once the node has applied every commit acknowledged before.
 async fn on_every_node(db: &TestDb, sql: &'static str) -> Vec<i64> {
+    on_every_node_but(db, 0, sql).await
+}
+
+/// As [`on_every_node`], on every node but `skip` (0: skip none).
+async fn on_every_node_but(db: &TestDb, skip: usize, sql: &'static str) -> Vec<i64> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut values = Vec::new();
-    for node in 1..=3 {
+    for node in (1..=3).filter(|node| *node != skip) {
         let mut conn = sqlx::AnyConnection::connect(&db.node_url(node))
             .await
             .unwrap();

@@ -251,3 +251,51 @@ async fn a_replica_whose_node_is_down_is_not_ready_until_it_rejoins() {
         [2; 3]
     );
 }
+
+// Two restores of one table at once on two nodes: both succeed, one after
+// the other, and the table is one backup's, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restores_of_one_table_on_two_nodes_at_once_both_succeed_one_after_the_other() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    std::fs::write(data.path().join("employees.csv"), employees(1..20_001)).unwrap();
+    let replicas = one_per_node(&db, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, &replicas).await;
+    let (_, small) = post(
+        &http,
+        replicas[0].url("/api/v1/tables/employees/backups"),
+        None,
+    )
+    .await;
+    let (status, body) = post_csv(
+        &http,
+        &replicas[1],
+        "employees",
+        &employees(30_000..30_500),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (_, large) = post(
+        &http,
+        replicas[1].url("/api/v1/tables/employees/backups"),
+        None,
+    )
+    .await;
+
+    let restore = |index: usize, backup: &Value| {
+        post(
+            &http,
+            replicas[index].url("/api/v1/tables/employees/restore"),
+            Some(json!({"backup": backup["name"]})),
+        )
+    };
+    let ((a, first), (b, second)) = tokio::join!(restore(0, &small), restore(1, &large));
+    assert_eq!((a, b), (200, 200), "{first} {second}");
+    let rows = on_every_node(&db, "SELECT COUNT(*) FROM employees").await;
+    assert!(rows == [20_000; 3] || rows == [20_500; 3], "{rows:?}");
+}

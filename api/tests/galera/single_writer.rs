@@ -120,3 +120,157 @@ async fn the_writer_node_killed_mid_ingest_loses_and_doubles_nothing() {
         assert_eq!(body["inserted"], 10, "{body}");
     }
 }
+
+/// The tables a restore leaves behind while it works (its staging table,
+/// the table it replaced), as (0, name).
+async fn restore_leftovers(db: &TestDb) -> Vec<(i64, String)> {
+    let pool = db.pool().await;
+    let found = sqlx::query_as(
+        "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
+         AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    found
+}
+
+// The writer node killed in the middle of a restore: the restore either
+// happened or did not (the table is the old one or the backup's, whole),
+// the gate does not stay closed, and the restore sent again succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_node_killed_mid_restore_leaves_the_table_whole_and_a_resend_restores_it() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    std::fs::write(data.path().join("employees.csv"), employees(1..100_001)).unwrap();
+    let replica = Replica::start(&db.url, data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, std::slice::from_ref(&replica)).await;
+    let writer = writer_node(&db).await;
+    let (status, backup) = post(&http, replica.url("/api/v1/tables/employees/backups"), None).await;
+    assert_eq!(status, 201, "{backup}");
+    // The table now differs from the backup: 100 more rows.
+    let more = send_until_stored(
+        &http,
+        &replica,
+        "employees",
+        &employees(200_000..200_100),
+        "more",
+    )
+    .await;
+    assert_eq!(more["inserted"], 100, "{more}");
+
+    let restore = post(
+        &http,
+        replica.url("/api/v1/tables/employees/restore"),
+        Some(serde_json::json!({"backup": backup["name"]})),
+    );
+    let kill = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        galera(&["kill", &writer.to_string()]);
+    };
+    let ((status, answer), ()) = tokio::join!(restore, kill);
+    assert!(status == 200 || status == 503, "{status} {answer}");
+    let rows = on_every_node_but(&db, writer, "SELECT COUNT(*) FROM employees").await;
+    assert!(rows == [100_000; 2] || rows == [100_100; 2], "{rows:?}");
+
+    // Sent again (as a client does after a 503), it restores the backup.
+    let started = std::time::Instant::now();
+    let restored = loop {
+        let (status, body) = post(
+            &http,
+            replica.url("/api/v1/tables/employees/restore"),
+            Some(serde_json::json!({"backup": backup["name"]})),
+        )
+        .await;
+        if status == 200 {
+            break body;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no restore within a minute: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(restored["rows"], 100_000, "{restored}");
+    // The gate is open again.
+    let after = send_until_stored(
+        &http,
+        &replica,
+        "employees",
+        &employees(300_000..300_010),
+        "after",
+    )
+    .await;
+    assert_eq!(after["inserted"], 10, "{after}");
+    galera(&["start", &writer.to_string()]);
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM employees").await,
+        [100_010; 3]
+    );
+    assert_eq!(restore_leftovers(&db).await, []);
+}
+
+// The writer node killed while two replicas start and one loads the
+// historical files: the load resumes and ends once, every row stored once,
+// every bad row recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_node_killed_mid_historical_load_loses_and_doubles_nothing() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    let mut rows = employees(1..150_001);
+    rows.push_str("150001,Late,never,1,1\n");
+    rows.push_str(&employees(150_002..300_001));
+    std::fs::write(data.path().join("employees.csv"), rows).unwrap();
+    let writer = writer_node(&db).await;
+
+    let replicas: Vec<Replica> = (0..2)
+        .map(|_| Replica::start(&db.url, data.path(), shared.path()))
+        .collect();
+    let http = reqwest::Client::new();
+    // Kill the writer once the load has stored some rows.
+    let started = std::time::Instant::now();
+    loop {
+        // Before the migrations, there is no table to count.
+        let pool = db.pool().await;
+        let stored: Option<i64> = sqlx::query_scalar("SELECT COUNT(*) FROM employees")
+            .fetch_one(&pool)
+            .await
+            .ok();
+        pool.close().await;
+        if stored.is_some_and(|rows| rows > 20_000) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the load did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    galera(&["kill", &writer.to_string()]);
+    all_ready(&http, &replicas).await;
+    galera(&["start", &writer.to_string()]);
+
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM employees").await,
+        [299_999; 3]
+    );
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM rejects").await,
+        [1; 3]
+    );
+    assert_eq!(
+        on_every_node(
+            &db,
+            "SELECT COUNT(*) FROM historical_loads WHERE completed_at IS NOT NULL"
+        )
+        .await,
+        [3; 3]
+    );
+}
