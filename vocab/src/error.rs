@@ -50,7 +50,7 @@ pub enum ErrorCode {
     TooManyRows,
     /// 422: the backup file cannot be restored.
     InvalidBackup,
-    /// 422: the `Idempotency-Key` was sent before with another batch.
+    /// 409: the `Idempotency-Key` was sent before with another batch.
     IdempotencyKeyReused,
     /// 408: the body did not arrive within `REQUEST_TIMEOUT_SECS`.
     RequestTimeout,

@@ -28,6 +28,8 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
+    Conflict(String, ErrorCode),
+    #[error("{0}")]
     Unprocessable(String, ErrorCode),
     #[error("the request body did not arrive within {0} s (REQUEST_TIMEOUT_SECS)")]
     RequestTimeout(u64),
@@ -57,6 +59,7 @@ impl ApiError {
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable(_)
@@ -71,6 +74,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::BadRequest(_, code)
+            | ApiError::Conflict(_, code)
             | ApiError::Unprocessable(_, code)
             | ApiError::NotFound(_, code) => *code,
             ApiError::Unauthorized => ErrorCode::Unauthorized,
@@ -147,7 +151,7 @@ impl From<ApiError> for poem::Error {
     }
 }
 
-const DOCUMENTED: [(u16, &str); 11] = [
+const DOCUMENTED: [(u16, &str); 12] = [
     (
         400,
         "The request is malformed: not JSON rows, a bad parameter.",
@@ -162,6 +166,10 @@ const DOCUMENTED: [(u16, &str); 11] = [
     (
         408,
         "The body did not arrive within REQUEST_TIMEOUT_SECS; the connection is closed.",
+    ),
+    (
+        409,
+        "The Idempotency-Key was sent before with another batch.",
     ),
     (413, "The body is larger than the limit."),
     (415, "The content type is not one the endpoint reads."),

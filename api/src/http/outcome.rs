@@ -9,13 +9,13 @@ use crate::db;
 use crate::ingest::{BodyError, KeyReused};
 
 impl ApiError {
-    /// Classifies a failure: a batch key reused is a 422; a database that cannot be reached,
+    /// Classifies a failure: a batch key reused is a 409; a database that cannot be reached,
     /// or a write that found no turn in time, is a 503 the client may retry;
     /// anything else is a 500.
     pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
         let err = err.into();
         if let Some(reused) = err.downcast_ref::<KeyReused>() {
-            ApiError::Unprocessable(reused.to_string(), ErrorCode::IdempotencyKeyReused)
+            ApiError::Conflict(reused.to_string(), ErrorCode::IdempotencyKeyReused)
         } else if db::is_write_busy(&err) {
             tracing::warn!(error = format!("{err:#}"), "write turn not found in time");
             ApiError::Busy

@@ -35,26 +35,14 @@ pub struct BatchKey {
 }
 
 impl BatchKey {
-    /// The longest key accepted.
-    pub const MAX_LEN: usize = 255;
-
-    /// The key `key` of a batch whose body is `body`: 1 to 255 visible
-    /// ASCII characters.
-    pub fn new(key: String, body: &[u8]) -> Result<BatchKey, InvalidKey> {
-        let visible = |byte: &u8| (b'!'..=b'~').contains(byte);
-        if key.is_empty() || key.len() > Self::MAX_LEN || !key.bytes().all(|b| visible(&b)) {
-            return Err(InvalidKey);
-        }
+    /// The key `key` (1 to 255 visible ASCII characters: the operation's
+    /// declared rule) of a batch whose body is `body`.
+    pub fn new(key: String, body: &[u8]) -> BatchKey {
         let body_sha256 =
             crate::files::sha256_of(&mut &body[..]).expect("reading bytes in memory cannot fail");
-        Ok(BatchKey { key, body_sha256 })
+        BatchKey { key, body_sha256 }
     }
 }
-
-/// An `Idempotency-Key` that is not 1 to 255 visible ASCII characters.
-#[derive(Debug, thiserror::Error)]
-#[error("Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID, say)")]
-pub struct InvalidKey;
 
 /// A key sent before with another batch (another table or body).
 #[derive(Debug, thiserror::Error)]

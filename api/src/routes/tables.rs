@@ -77,8 +77,11 @@ impl TablesApi {
         /// again safely: a batch stored before under the same key is
         /// answered as it was then, and nothing is stored or recorded
         /// again. Keys are kept for a day. The same key with another table
-        /// or body is refused (422 `idempotency_key_reused`).
-        #[oai(name = "Idempotency-Key")]
+        /// or body is refused (409 `idempotency_key_reused`).
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]*$")
+        )]
         idempotency_key: Header<Option<String>>,
         request: &Request,
     ) -> Result<Json<IngestResult>, ApiError> {
@@ -91,12 +94,9 @@ impl TablesApi {
         let answered = if dry_run {
             ingest::dry_run_batch(&self.state.db, table, &candidates).await?
         } else {
-            let key = match idempotency_key.0 {
-                Some(key) => Some(ingest::BatchKey::new(key, body).map_err(|err| {
-                    ApiError::BadRequest(err.to_string(), ErrorCode::InvalidParameter)
-                })?),
-                None => None,
-            };
+            let key = idempotency_key
+                .0
+                .map(|key| ingest::BatchKey::new(key, body));
             let request_id = request
                 .data::<ReqId>()
                 .map(ToString::to_string)

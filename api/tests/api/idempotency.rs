@@ -80,7 +80,7 @@ engine_tests! {
 
         let other = json!([employee(7, "Di", "2021-02-05T10:00:00Z", 1, 1)]);
         let (status, refused) = post_keyed(&app, "k-1", &other).await;
-        assert_eq!((status, refused["code"].as_str()), (422, Some("idempotency_key_reused")), "{refused}");
+        assert_eq!((status, refused["code"].as_str()), (409, Some("idempotency_key_reused")), "{refused}");
         assert!(refused["message"].as_str().unwrap().contains("k-1"), "{refused}");
         let (status, refused) = app
             .post_with(
@@ -89,7 +89,7 @@ engine_tests! {
                 json!([{"job_id": 9, "job": "Welder"}]).to_string(),
             )
             .await;
-        assert_eq!((status, refused["code"].as_str()), (422, Some("idempotency_key_reused")), "{refused}");
+        assert_eq!((status, refused["code"].as_str()), (409, Some("idempotency_key_reused")), "{refused}");
         assert_eq!(app.counts().await.2, 2, "a refused batch stored rows");
         assert_eq!(app.counts().await.1, jobs, "a refused batch stored rows");
     }
