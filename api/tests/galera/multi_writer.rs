@@ -54,6 +54,10 @@ async fn replicas_on_every_node_starting_together_migrate_once_and_load_each_fil
         .await,
         [3; 3]
     );
+    // The page for people says what the database is.
+    let home = http.get(replicas[0].url("/")).send().await.unwrap();
+    let home = home.text().await.unwrap();
+    assert!(home.contains("Galera cluster of 3"), "{home}");
 }
 
 // Batches on three nodes at once, overlapping in ids: every batch is
@@ -93,6 +97,13 @@ async fn ingest_on_every_node_at_once_stores_each_row_once_and_each_reject_once(
     };
     let (a, b, c) = tokio::join!(send("a", 0), send("b", 1), send("c", 2));
     assert_eq!(a + b + c, 6000, "rows inserted twice, or not at all");
+    // What ran again is counted.
+    let metrics = http.get(replicas[0].url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains("hiring_db_transaction_retries_total{conflict=\"deadlock\"}"),
+        "{metrics}"
+    );
     assert_eq!(
         on_every_node(&db, "SELECT COUNT(*) FROM employees").await,
         [6000; 3]
