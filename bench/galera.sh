@@ -16,6 +16,15 @@ rows=${1:-300000}
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh" "$rows"
 scripts/galera.sh up >/dev/null
+# On the way out: no API left running, and on a failure, its log.
+pids=()
+cleanup() {
+  local status=$?
+  for running in "${pids[@]}"; do kill "$running" 2>/dev/null || true; done
+  [[ $status == 0 ]] || tail -20 "$work/api.log" >&2
+  rm -rf "$work"
+}
+trap cleanup EXIT
 prepare_rows "$rows"
 n=$(wc -l <"$clean")
 now() { date +%s.%N; }
@@ -74,7 +83,7 @@ row 'this API, 4 connections' 'cluster, single writer (HAProxy)' "$secs" "$retri
 # 4 connections, all at once.
 cluster_schema bench_galera
 split -n l/3 -d "$clean" "$work/third."
-base=$port pids=()
+base=$port
 for node in 1 2 3; do
   port=$((base + node))
   start_api "$cluster_url:331$node/bench_galera" "$work/shared" "$refs"
