@@ -232,9 +232,14 @@ impl Api {
         if status.as_u16() == 401 || status.as_u16() == 403 {
             message = format!("{message} ({})", self.token_hint);
         }
-        if status.as_u16() == 503 {
+        // 503: the API is busy or its database is away. 502 and 504: a load
+        // balancer in front of several replicas lost the one answering (it
+        // died or stalled); another one answers the resend, and a batch is
+        // resent under its Idempotency-Key, so it is never stored twice.
+        if matches!(status.as_u16(), 502..=504) {
             return Err(Failure::Transient(format!(
-                "the API is unavailable: {message}"
+                "the API is unavailable ({} {code}): {message}",
+                status.as_u16()
             )));
         }
         Err(Failure::Refused {

@@ -181,14 +181,16 @@ fn an_add_records_answer_that_does_not_add_up_fails() {
 
 #[test]
 fn an_error_answer_of_another_shape_still_gives_its_status() {
-    let url = fake_api(502, "Bad Gateway");
+    let url = fake_api(500, "Internal Server Error");
     client()
         .env("API_URL", url)
         .arg("tables")
         .assert()
         .failure()
         .code(1)
-        .stderr(predicate::str::contains("502").and(predicate::str::contains("Bad Gateway")));
+        .stderr(
+            predicate::str::contains("500").and(predicate::str::contains("Internal Server Error")),
+        );
 }
 
 #[test]
@@ -254,4 +256,70 @@ fn a_dry_run_the_api_does_not_mark_as_one_fails() {
         .stderr(predicate::str::contains(
             "did not treat POST /api/v1/tables/jobs/rows?dry_run=true as a dry run",
         ));
+}
+
+/// A load balancer in front of several replicas answers 502 when the replica
+/// it chose dies mid-request: the batch is sent again, under the same
+/// `Idempotency-Key`, and the second answer counts.
+#[test]
+fn add_records_resends_a_batch_a_load_balancer_answered_502_under_the_same_key() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = keys.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            let (mut length, mut line) = (0, String::new());
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap();
+                    } else if name.eq_ignore_ascii_case("idempotency-key") {
+                        seen.lock().unwrap().push(value.trim().to_owned());
+                    }
+                }
+                line.clear();
+            }
+            let _ = reader.read_exact(&mut vec![0; length]);
+            let (status, body) = if seen.lock().unwrap().len() == 1 {
+                (
+                    "502 Bad Gateway",
+                    "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                )
+            } else {
+                (
+                    "200 OK",
+                    r#"{"table":"jobs","received":2,"inserted":2,"already_stored":0,"rejected":0,"errors":[]}"#,
+                )
+            };
+            let _ = write!(
+                reader.get_mut(),
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.csv");
+    std::fs::write(&file, "1,Dev\n2,Ops\n").unwrap();
+    client()
+        .env("API_URL", &url)
+        .env("API_TOKEN", TOKEN)
+        .args(["add-records", "jobs"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2 inserted, 0 already stored, 0 rejected",
+        ))
+        .stderr(predicate::str::contains("retrying"));
+    let keys = keys.lock().unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(
+        keys[0], keys[1],
+        "the resend carries the first attempt's key"
+    );
 }
