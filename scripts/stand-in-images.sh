@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test support for the stack test: makes sure every base image the
-# Dockerfiles name (Dockerfile, db/Dockerfile) is present.
+# Dockerfiles name (Dockerfile, db/Dockerfile, db/galera.Dockerfile,
+# haproxy/Dockerfile) is present.
 #
 #   scripts/stand-in-images.sh
 #
@@ -148,7 +149,7 @@ mysql_image() {
     -f scripts/stand-ins/mysql.Dockerfile -t "$image" scripts/stand-ins
 }
 
-mapfile -t images < <(base_images Dockerfile db/Dockerfile)
+mapfile -t images < <(base_images Dockerfile db/Dockerfile db/galera.Dockerfile haproxy/Dockerfile)
 debian=$(printf '%s\n' "${images[@]}" | grep -m1 '^debian:' || true)
 [[ -n $debian ]] || { echo "error: no debian base image in the Dockerfiles" >&2; exit 1; }
 

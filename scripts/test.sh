@@ -10,7 +10,10 @@
 # document (scripts/schemathesis.sh), then the container stack: Docker
 # installed and started when missing (scripts/ensure-docker.sh), the real
 # Dockerfile and compose.yaml built and started through ./up.sh and walked
-# through as a user would (scripts/stack-test.sh).
+# through as a user would (scripts/stack-test.sh), and the cluster stack
+# (./up.sh --cluster: Galera nodes, API replicas, load balancers) walked
+# through with a database node and an API replica killed on the way
+# (scripts/cluster-stack-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +28,4 @@ export INSTA_UPDATE=no
 cargo test --workspace --locked "$@"
 scripts/schemathesis.sh
 scripts/stack-test.sh
+scripts/cluster-stack-test.sh

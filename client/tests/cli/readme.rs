@@ -214,9 +214,20 @@ fn run(commands: &[&Shown], dir: &Path, base: &str) -> Vec<String> {
 }
 
 /// What is not run here, and the test or script that runs it.
-const RUN_ELSEWHERE: [(&str, &str); 4] = [
+const RUN_ELSEWHERE: [(&str, &str); 8] = [
     ("scripts/test.sh", ".ci/run"),
+    // Before "./up.sh": the first prefix that fits names the test.
+    ("./up.sh --clean --cluster", "scripts/cluster-stack-test.sh"),
+    ("./up.sh --cluster", "scripts/cluster-stack-test.sh"),
     ("./up.sh", "scripts/stack-test.sh"),
+    (
+        "docker compose kill galera1",
+        "scripts/cluster-stack-test.sh",
+    ),
+    (
+        "docker compose up --detach --wait",
+        "scripts/cluster-stack-test.sh",
+    ),
     ("docker compose", "scripts/stack-test.sh"),
     (
         "cargo run -p api --example generate_data",
