@@ -61,7 +61,7 @@ pub async fn restore_backup(
     name: Option<&str>,
     codec: BackupCodec,
 ) -> Result<RestoreSummary, RestoreError> {
-    let _one_restore_at_a_time = db.restore_turn(table, RESTORE_WAIT).await?;
+    let mut one_restore_at_a_time = db.restore_turn(table, RESTORE_WAIT).await?;
     let name = match name {
         Some(name) => name.to_owned(),
         None => {
@@ -99,9 +99,10 @@ pub async fn restore_backup(
     };
 
     let mut conn = db.acquire().await?;
+    let staging = db::Staging::new(table)?;
     {
         let _writer = db.write_guard().await.map_err(anyhow::Error::new)?;
-        db::create_staging(&mut conn, db.dialect(), table).await?;
+        db::create_staging(&mut conn, db.dialect(), &staging).await?;
     }
     let result: Result<RestoreSummary, RestoreError> = async {
         // The staging load commits every 20 chunks: far fewer log flushes
@@ -120,7 +121,7 @@ pub async fn restore_backup(
                 };
                 let chunk = chunk?;
                 let refs: Vec<&Row> = chunk.iter().collect();
-                match db::insert_staging(&mut tx, table, &refs).await {
+                match db::insert_staging(&mut tx, &staging, &refs).await {
                     Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
                         return Err(RestoreError::Invalid(format!(
                             "backup {name} holds the same {} twice",
@@ -135,7 +136,7 @@ pub async fn restore_backup(
         }
         reader.await.context("the Avro reader panicked")?;
         tracing::debug!(rows, ms = started.elapsed().as_millis() as u64, "backup staged");
-        db::index_staging(&mut conn, db.dialect(), table).await?;
+        db::index_staging(&mut conn, db.dialect(), &staging).await?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging indexed");
 
         // No ingest between the reference check and the swap, in this
@@ -145,8 +146,8 @@ pub async fn restore_backup(
             .exclusive_write_guard()
             .await
             .map_err(anyhow::Error::new)?;
-        let gate = db.hold_write_gate().await?;
-        if let Some(problem) = db::broken_reference(&mut conn, table).await? {
+        let mut gate = db.hold_write_gate().await?;
+        if let Some(problem) = db::broken_reference(&mut conn, &staging).await? {
             return Err(RestoreError::Invalid(format!(
                 "restoring {name} would break a reference: {problem}; restore the referenced tables first"
             )));
@@ -159,7 +160,11 @@ pub async fn restore_backup(
             .await
             .context("cannot back the table up before replacing it")?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "previous table backed up");
-        db::swap_in_staging(&mut conn, db.dialect(), table).await?;
+        // On a cluster the turn and the gate are leases: still this
+        // restore's, and for a lease's life from now, or it stops here.
+        one_restore_at_a_time.confirm().await?;
+        gate.confirm().await?;
+        db::swap_in_staging(&mut conn, db.dialect(), &staging).await?;
         gate.open().await;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging swapped in");
         Ok(RestoreSummary {
@@ -175,7 +180,7 @@ pub async fn restore_backup(
         // Without a turn, the staging table stays until the next restore of
         // the table or the next start.
         let dropped = match db.write_guard().await {
-            Ok(_writer) => db::drop_staging(&mut conn, table)
+            Ok(_writer) => db::drop_staging(&mut conn, &staging)
                 .await
                 .map_err(anyhow::Error::new),
             Err(busy) => Err(anyhow::Error::new(busy)),

@@ -24,7 +24,7 @@ use super::{Db, WriteBusy};
 use anyhow::Context;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Connection, Transaction};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// A connection that holds something for its session (a named lock, an
@@ -96,6 +96,17 @@ enum Held {
 }
 
 impl NamedLock {
+    /// Makes sure the lock is still this process's, for at least a lease's
+    /// life from now (a lease is renewed on the spot); a session's lock
+    /// lasts as long as its session, so it is. Fails with [`TurnLost`] when
+    /// another process took the lease (this one's ran out unrenewed).
+    pub async fn confirm(&mut self) -> anyhow::Result<()> {
+        match &mut self.held {
+            Held::Nothing | Held::Session(..) => Ok(()),
+            Held::Lease(Lease(renewed)) => renewed.confirm(1, &self.name).await,
+        }
+    }
+
     /// Releases the lock (returning its connection to the pool).
     pub async fn release(self) {
         match self.held {
@@ -121,6 +132,19 @@ enum GateHeld {
 }
 
 impl GateHold {
+    /// Makes sure the gate is still closed by this process, for at least a
+    /// lease's life from now: see [`NamedLock::confirm`].
+    pub async fn confirm(&mut self) -> anyhow::Result<()> {
+        match &mut self.held {
+            GateHeld::Nothing | GateHeld::Row(_) => Ok(()),
+            GateHeld::Slots(closed) => {
+                closed
+                    .confirm(u64::from(galera::GATE_SLOTS), "the write gate")
+                    .await
+            }
+        }
+    }
+
     /// Lets the writers in again.
     pub async fn open(self) {
         match self.held {
@@ -137,10 +161,18 @@ impl GateHold {
 struct Renewed {
     db: Db,
     renewer: tokio::task::JoinHandle<()>,
+    /// The statement that renews, and its values.
+    renew: (&'static str, Vec<String>),
     /// The statement that lets go, and its values.
     end: (&'static str, Vec<String>),
     ended: bool,
 }
+
+/// A lease (or the closed gate) ran out before it was renewed, and another
+/// process took it: what it guarded may no longer be done.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} was taken over by another API process (this one's lease ran out unrenewed)")]
+pub struct TurnLost(String);
 
 impl Renewed {
     /// Runs `renew` (its values: `binds`) every third of the lease's life.
@@ -151,6 +183,7 @@ impl Renewed {
     ) -> Renewed {
         let renewer = {
             let db = db.clone();
+            let renew = renew.clone();
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(galera::LEASE_TTL / 3).await;
@@ -170,9 +203,23 @@ impl Renewed {
         Renewed {
             db: db.clone(),
             renewer,
+            renew,
             end,
             ended: false,
         }
+    }
+
+    /// Renews now: `rows` rows must change (each still this process's).
+    async fn confirm(&self, rows: u64, what: &str) -> anyhow::Result<()> {
+        let renewed = self
+            .db
+            .run_bound(self.renew.0, &self.renew.1)
+            .await
+            .with_context(|| format!("cannot renew {what}"))?;
+        if renewed < rows {
+            return Err(TurnLost(what.to_owned()).into());
+        }
+        Ok(())
     }
 
     async fn end(mut self) {
@@ -452,15 +499,10 @@ impl Db {
         if let Some(problem) = self.node_problem().await {
             return Err(NodeNotWritable(problem).into());
         }
-        static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
         let deadline = Instant::now() + self.write_wait;
         loop {
             let mut tx = writer.begin_with(dialect.begin_write()).await?;
-            // Each process starts at its own place, so that replicas
-            // starting together do not write the same slots in step.
-            let start = u16::from_str_radix(&self.owner()[..4], 16).unwrap_or(0);
-            let next = NEXT_SLOT.fetch_add(1, Ordering::Relaxed);
-            let slot = next.wrapping_add(start) % galera::GATE_SLOTS;
+            let slot = self.next_gate_slot.fetch_add(1, Ordering::Relaxed) % galera::GATE_SLOTS;
             let passed = sqlx::query(galera::PASS_GATE)
                 .bind(i32::from(slot))
                 .execute(&mut *tx)

@@ -14,7 +14,7 @@ mod rows;
 mod staging;
 
 pub use batch_keys::{StoredBatch, forget_batches, record_batch, stored_batch};
-pub use coordination::{GateHold, NamedLock, NodeNotWritable};
+pub use coordination::{GateHold, NamedLock, NodeNotWritable, TurnLost};
 pub use dialect::{Conflict, Dialect, is_unreachable, is_write_busy, lock_key};
 pub use loads::{
     LoadOverview, LoadRecord, Progress, finish_load, latest_loads, load_record, record_progress,
@@ -26,7 +26,8 @@ pub use rows::{
     existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows, table_counts,
 };
 pub use staging::{
-    broken_reference, create_staging, drop_staging, index_staging, insert_staging, swap_in_staging,
+    Staging, broken_reference, create_staging, drop_staging, index_staging, insert_staging,
+    swap_in_staging,
 };
 
 use crate::domain::Table;
@@ -35,7 +36,7 @@ use dialect::{EmbeddedFile, galera};
 use sqlx::any::install_default_drivers;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, Transaction};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
@@ -54,6 +55,10 @@ pub struct Db {
     node_problem: Arc<Mutex<Option<String>>>,
     /// Names this process's leases and gate closings (a cluster's turns).
     owner: Arc<str>,
+    /// On a cluster: the gate slot the next write passes through. It starts
+    /// at a random place, so that replicas starting together do not write
+    /// the same slots in step.
+    next_gate_slot: Arc<AtomicU16>,
     /// Write transactions allowed at once. SQLite has one writer at a
     /// time: queueing writers here instead of failing them with "database
     /// is locked" when a read transaction tries to upgrade. MySQL takes a
@@ -89,15 +94,17 @@ impl Db {
             .connect_lazy(&url)
             .context("DATABASE_URL is not a valid database address")?;
         let writer_turns = dialect.writer_turns();
-        let mut owner = [0u8; 8];
+        let mut owner = [0u8; 10];
         getrandom::fill(&mut owner)
             .map_err(|err| anyhow::anyhow!("no randomness for this process's name: {err}"))?;
+        let first_gate_slot = u16::from_le_bytes([owner[8], owner[9]]);
         Ok(Db {
             pool,
             named: dialect,
             found,
             node_problem: Arc::default(),
-            owner: hex::encode(owner).into(),
+            owner: hex::encode(&owner[..8]).into(),
+            next_gate_slot: Arc::new(AtomicU16::new(first_gate_slot)),
             writers: Arc::new(Semaphore::new(writer_turns as usize)),
             writer_turns,
             write_wait,
@@ -195,9 +202,20 @@ impl Db {
         self.node_problem.lock().await.clone()
     }
 
-    /// Applies the embedded migrations of this engine.
+    /// Applies the embedded migrations of this engine, after finishing
+    /// one that a killed process left part applied. The caller holds the
+    /// migration turn.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        self.dialect()
+        let dialect = self.dialect();
+        let mut conn = self.acquire().await?;
+        if let Some(version) = dialect.finish_cut_short_migration(&mut conn).await? {
+            tracing::warn!(
+                version,
+                "finished a migration that a stopped process had begun"
+            );
+        }
+        drop(conn);
+        dialect
             .migrator()
             .run(&self.pool)
             .await
@@ -270,7 +288,7 @@ impl Db {
         let shared = self.named_lock(&restore_lock_name(table), wait).await?;
         Ok(RestoreTurn {
             _local: local,
-            _shared: shared,
+            shared,
         })
     }
 
@@ -285,7 +303,7 @@ impl Db {
             .ok()?;
         Some(RestoreTurn {
             _local: local,
-            _shared: shared,
+            shared,
         })
     }
 
@@ -300,7 +318,10 @@ impl Db {
                 continue; // a restore of this table runs elsewhere
             };
             let mut conn = self.acquire().await?;
-            drop_staging(&mut conn, table).await?;
+            let dropped = staging::drop_every_staging(&mut conn, self.dialect(), table).await?;
+            if !dropped.is_empty() {
+                tracing::info!(?dropped, "dropped what restores cut short left behind");
+            }
             turn.release().await;
         }
         Ok(())
@@ -359,7 +380,15 @@ impl Db {
 /// The turn of one restore: see [`Db::restore_turn`].
 pub struct RestoreTurn<'a> {
     _local: MutexGuard<'a, ()>,
-    _shared: NamedLock,
+    shared: NamedLock,
+}
+
+impl RestoreTurn<'_> {
+    /// Makes sure the turn is still this restore's (see
+    /// [`NamedLock::confirm`]).
+    pub async fn confirm(&mut self) -> anyhow::Result<()> {
+        self.shared.confirm().await
+    }
 }
 
 fn restore_lock_name(table: Table) -> String {

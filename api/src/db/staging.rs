@@ -1,44 +1,107 @@
 //! A restore's staging table and swap. The statements that differ by engine
-//! (staging DDL, the swap) are the dialect's.
+//! (staging DDL, the swap, listing tables) are the dialect's.
 
 use super::Dialect;
 use super::dialect::execute;
 use crate::domain::{Row, Table};
 use sqlx::AnyConnection;
 
-/// The staging table a restore loads before it is swapped in.
-pub fn staging_name(table: Table) -> String {
-    format!("{table}_restore")
+/// The staging table of one restore of `table`: its name is the restore's
+/// own (`<table>_restore_<random>`), so a restore never loads, checks or
+/// drops another's, even one that lost its turn and runs on.
+#[derive(Debug)]
+pub struct Staging {
+    table: Table,
+    name: String,
 }
 
-/// Creates an empty staging table shaped like `table` (same key, so a
+impl Staging {
+    /// A new name, for a restore of `table` about to begin.
+    pub fn new(table: Table) -> anyhow::Result<Staging> {
+        let mut random = [0u8; 6];
+        getrandom::fill(&mut random)
+            .map_err(|err| anyhow::anyhow!("no randomness for a staging table's name: {err}"))?;
+        Ok(Staging {
+            table,
+            name: format!("{}{}", staging_prefix(table), hex::encode(random)),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// How every staging table of `table` is named, a restore's own part left
+/// out (an older release named its one staging table `<table>_restore`).
+fn staging_prefix(table: Table) -> String {
+    format!("{table}_restore_")
+}
+
+/// Creates `staging`, an empty table shaped like its table (same key, so a
 /// duplicate id in a backup fails the load), without the indexes it does
 /// not need while it is loaded.
 pub async fn create_staging(
     conn: &mut AnyConnection,
     dialect: Dialect,
-    table: Table,
+    staging: &Staging,
 ) -> sqlx::Result<()> {
-    drop_staging(conn, table).await?;
     dialect
-        .create_staging(conn, table, &staging_name(table))
+        .create_staging(conn, staging.table, &staging.name)
         .await
 }
 
-pub async fn drop_staging(conn: &mut AnyConnection, table: Table) -> sqlx::Result<()> {
-    execute(
-        conn,
-        format!("DROP TABLE IF EXISTS {}", staging_name(table)),
-    )
-    .await
+pub async fn drop_staging(conn: &mut AnyConnection, staging: &Staging) -> sqlx::Result<()> {
+    drop_table(conn, &staging.name).await
+}
+
+async fn drop_table(conn: &mut AnyConnection, name: &str) -> sqlx::Result<()> {
+    execute(conn, format!("DROP TABLE IF EXISTS {name}")).await
+}
+
+/// Drops every staging table of `table` (and what a swap cut short left
+/// of the table it replaced): for the holder of the table's restore turn
+/// only, to whom they are all abandoned.
+pub async fn drop_every_staging(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    table: Table,
+) -> sqlx::Result<Vec<String>> {
+    let names = dialect.table_names(conn).await?;
+    let abandoned: Vec<String> = names
+        .into_iter()
+        .filter(|name| is_leftover(table, name))
+        .collect();
+    for name in &abandoned {
+        drop_table(conn, name).await?;
+    }
+    Ok(abandoned)
+}
+
+/// Whether `name` is a staging table of `table` or a table a swap
+/// replaced: `<table>_restore_<12 hex digits>`, with `_replaced` after it
+/// or not, or what an older release named them (`<table>_restore`,
+/// `<table>_replaced`). Nothing else, whatever it is called.
+fn is_leftover(table: Table, name: &str) -> bool {
+    if name == format!("{table}_restore") || name == format!("{table}_replaced") {
+        return true;
+    }
+    let Some(own) = name.strip_prefix(&staging_prefix(table)) else {
+        return false;
+    };
+    let own = own.strip_suffix("_replaced").unwrap_or(own);
+    own.len() == 12
+        && own
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 pub async fn insert_staging(
     conn: &mut AnyConnection,
-    table: Table,
+    staging: &Staging,
     rows: &[&Row],
 ) -> sqlx::Result<()> {
-    super::rows::insert_rows_into(conn, &staging_name(table), table, rows).await
+    super::rows::insert_rows_into(conn, &staging.name, staging.table, rows).await
 }
 
 /// Explains how the staged rows would break a reference, if they would:
@@ -46,9 +109,9 @@ pub async fn insert_staging(
 /// removal would orphan employees.
 pub async fn broken_reference(
     conn: &mut AnyConnection,
-    table: Table,
+    staging: &Staging,
 ) -> sqlx::Result<Option<String>> {
-    let staging = staging_name(table);
+    let (table, staging) = (staging.table, &staging.name);
     let found = match table {
         Table::Employees => {
             let department = first_pair(
@@ -104,10 +167,10 @@ async fn first_pair(conn: &mut AnyConnection, sql: String) -> sqlx::Result<Optio
 pub async fn index_staging(
     conn: &mut AnyConnection,
     dialect: Dialect,
-    table: Table,
+    staging: &Staging,
 ) -> sqlx::Result<()> {
     dialect
-        .index_staging(conn, table, &staging_name(table))
+        .index_staging(conn, staging.table, &staging.name)
         .await
 }
 
@@ -115,9 +178,37 @@ pub async fn index_staging(
 pub async fn swap_in_staging(
     conn: &mut AnyConnection,
     dialect: Dialect,
-    table: Table,
+    staging: &Staging,
 ) -> sqlx::Result<()> {
     dialect
-        .swap_in_staging(conn, table, &staging_name(table))
+        .swap_in_staging(conn, staging.table, &staging.name)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_are_staging_and_replaced_tables_of_the_table_only() {
+        let staging = Staging::new(Table::Employees).unwrap();
+        assert!(is_leftover(Table::Employees, staging.name()));
+        assert!(is_leftover(
+            Table::Employees,
+            &format!("{}_replaced", staging.name())
+        ));
+        for legacy in ["employees_restore", "employees_replaced"] {
+            assert!(is_leftover(Table::Employees, legacy), "{legacy}");
+        }
+        for other in [
+            "employees",
+            "jobs_restore_0123456789ab",
+            "employees_restore_notes",
+            "employees_restore_0123456789AB",
+            "employees_restore_0123456789abc",
+            "employees_restore_0123456789ab_old",
+        ] {
+            assert!(!is_leftover(Table::Employees, other), "{other}");
+        }
+    }
 }

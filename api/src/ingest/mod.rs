@@ -111,41 +111,38 @@ pub async fn ingest_batch(
     candidates: &[Candidate],
     key: Option<&BatchKey>,
 ) -> anyhow::Result<Answered> {
-    // Once the key is taken by another attempt, the next look finds it.
-    for _ in 0..3 {
-        if let Some(key) = key
-            && let Some(answer) = replay(db, table, key).await?
-        {
-            return Ok(Answered {
+    // The key is looked up only when this attempt finds it recorded: the
+    // batch's own transaction writes it, so a first attempt (nearly every
+    // batch) costs no extra query, and a resend is undone whole.
+    let stored = commit_batch(
+        db,
+        table,
+        source,
+        candidates,
+        Finish::Commit {
+            progress: None,
+            key,
+        },
+        async { Ok(()) },
+    )
+    .await;
+    match (stored, key) {
+        (Ok(outcome), _) => Ok(Answered {
+            answer: answer(table, candidates.len(), &outcome, false),
+            replayed: false,
+        }),
+        // Another attempt with the key committed first: answer as it was.
+        (Err(err), Some(key)) if err.is::<KeyTaken>() => match replay(db, table, key).await? {
+            Some(answer) => Ok(Answered {
                 answer,
                 replayed: true,
-            });
-        }
-        let stored = commit_batch(
-            db,
-            table,
-            source,
-            candidates,
-            Finish::Commit {
-                progress: None,
-                key,
-            },
-            async { Ok(()) },
-        )
-        .await;
-        match stored {
-            Ok(outcome) => {
-                return Ok(Answered {
-                    answer: answer(table, candidates.len(), &outcome, false),
-                    replayed: false,
-                });
-            }
-            // Another attempt with the key committed first: answer as it was.
-            Err(err) if err.is::<KeyTaken>() => continue,
-            Err(err) => return Err(err),
-        }
+            }),
+            None => anyhow::bail!(
+                "the batch's Idempotency-Key is recorded, yet its answer cannot be read"
+            ),
+        },
+        (Err(err), _) => Err(err),
     }
-    anyhow::bail!("the batch's Idempotency-Key is recorded, yet its answer cannot be read")
 }
 
 /// The answer recorded under `key`, if the batch was stored before.

@@ -11,6 +11,7 @@ mod home;
 mod idempotency;
 mod ingest;
 mod metrics;
+mod migrations;
 mod outage;
 mod reads;
 mod rejects;

@@ -3,10 +3,58 @@
 
 use crate::backups::seeded;
 use serde_json::json;
-use test_support::engine_tests;
 use test_support::spawn_app;
+use test_support::{Engine, TestDb, engine_tests};
+
+/// The database's tables, sorted.
+async fn table_names(db: &TestDb, engine: Engine) -> Vec<String> {
+    let sql = match engine {
+        Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+        Engine::MariaDb | Engine::Galera => {
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() ORDER BY 1"
+        }
+    };
+    let pool = db.pool().await;
+    let names = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    names
+}
 
 engine_tests! {
+    async fn what_killed_restores_left_behind_is_dropped_at_start_and_nothing_else(engine) {
+        let mut app = seeded(engine).await;
+        app.stop().await;
+        let left = [
+            "employees_restore_0a1b2c3d4e5f",
+            "jobs_restore_0a1b2c3d4e5f_replaced",
+            // What releases before per-restore names left.
+            "employees_restore",
+            "departments_replaced",
+        ];
+        let kept = ["employees_restore_notes", "jobs_restore_0A1B2C3D4E5F"];
+        let pool = app.db.pool().await;
+        for table in left.iter().chain(&kept) {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE TABLE {table} (x INT)")))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+
+        app.start().await;
+        let names = table_names(&app.db, engine).await;
+        for table in left {
+            assert!(!names.iter().any(|name| name == table), "{table} is left: {names:?}");
+        }
+        for table in kept {
+            assert!(names.iter().any(|name| name == table), "{table} was dropped: {names:?}");
+        }
+        // And a restore works beside them.
+        let backup = app.backup("employees").await.ok();
+        app.restore("employees", Some(&backup.name)).await.ok();
+    }
+
     async fn a_backup_racing_ingest_holds_whole_batches_from_one_snapshot(engine) {
         let app = seeded(engine).await;
         let before = app.all_rows("employees").await.len();

@@ -310,3 +310,90 @@ async fn restores_of_one_table_on_two_nodes_at_once_both_succeed_one_after_the_o
     let rows = on_every_node(&db, "SELECT COUNT(*) FROM employees").await;
     assert!(rows == [20_000; 3] || rows == [20_500; 3], "{rows:?}");
 }
+
+// A restore whose turn (a lease) another process took over meanwhile (its
+// own ran out unrenewed: a paused process, a slow node) stops before its
+// swap: 503, the table as it was, its staging table gone, the gate open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_whose_turn_was_taken_over_stops_before_its_swap() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
+    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    std::fs::write(data.path().join("employees.csv"), employees(1..100_001)).unwrap();
+    let replica = Replica::start(&db.node_url(1), data.path(), shared.path());
+    let http = reqwest::Client::new();
+    all_ready(&http, std::slice::from_ref(&replica)).await;
+    let (status, backup) = post(&http, replica.url("/api/v1/tables/employees/backups"), None).await;
+    assert_eq!(status, 201, "{backup}");
+    let (status, body) = post_csv(
+        &http,
+        &replica,
+        "employees",
+        &employees(200_000..200_010),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    let restore = tokio::spawn({
+        let (http, url) = (
+            http.clone(),
+            replica.url("/api/v1/tables/employees/restore"),
+        );
+        async move { post(&http, url, Some(json!({"backup": backup["name"]}))).await }
+    });
+    // Another process takes the lease over, on another node, while the
+    // restore stages its 100,000 rows.
+    let pool = sqlx::AnyPool::connect(&db.node_url(2)).await.unwrap();
+    let mut taken = 0;
+    for _ in 0..2000 {
+        taken = sqlx::query(
+            "UPDATE hiring_leases SET owner = 'another-process' \
+             WHERE name LIKE 'hiring.restore.employees%'",
+        )
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+        if taken == 1 || restore.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(taken, 1, "the restore's lease was never seen");
+    let (status, body) = restore.await.unwrap();
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("busy")),
+        "{body}"
+    );
+    pool.close().await;
+
+    assert_eq!(
+        on_every_node(&db, "SELECT COUNT(*) FROM employees").await,
+        [100_010; 3]
+    );
+    let leftovers = on_every_node(
+        &db,
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() \
+         AND table_name LIKE 'employees\\_re%'",
+    )
+    .await;
+    assert_eq!(leftovers, [0; 3]);
+    let (status, body) = post_csv(
+        &http,
+        &replica,
+        "employees",
+        &employees(300_000..300_010),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (status, body["inserted"].as_u64()),
+        (200, Some(10)),
+        "the gate is open: {body}"
+    );
+}

@@ -179,6 +179,21 @@ impl Dialect {
         }
     }
 
+    /// Finishes a migration a killed process left part applied, if there
+    /// is one (its version); SQLite applies each migration in one
+    /// transaction, so never leaves one.
+    pub async fn finish_cut_short_migration(
+        self,
+        conn: &mut AnyConnection,
+    ) -> anyhow::Result<Option<i64>> {
+        match self {
+            Dialect::Sqlite => Ok(None),
+            Dialect::MySql | Dialect::Galera => {
+                mysql::finish_cut_short_migration(conn, self.migrator()).await
+            }
+        }
+    }
+
     /// The verb of a batch's multi-row insert.
     pub fn insert_verb(self) -> &'static str {
         match self {
@@ -256,6 +271,14 @@ impl Dialect {
         match self {
             Dialect::Sqlite => Ok(()),
             Dialect::MySql | Dialect::Galera => mysql::index_staging(conn, table, staging).await,
+        }
+    }
+
+    /// The tables of the database.
+    pub async fn table_names(self, conn: &mut AnyConnection) -> sqlx::Result<Vec<String>> {
+        match self {
+            Dialect::Sqlite => sqlite::table_names(conn).await,
+            Dialect::MySql | Dialect::Galera => mysql::table_names(conn).await,
         }
     }
 
@@ -418,6 +441,7 @@ impl Conflict {
 pub fn is_write_busy(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause.is::<WriteBusy>()
+            || cause.is::<super::TurnLost>()
             || cause
                 .downcast_ref::<sqlx::Error>()
                 .is_some_and(|err| match err {

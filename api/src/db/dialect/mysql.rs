@@ -114,20 +114,103 @@ pub(super) async fn index_staging(
 }
 
 /// RENAME TABLE swaps both names atomically; readers and writers see
-/// either the old table or the new one.
+/// either the old table or the new one. The replaced table is named after
+/// the staging table, so it is the restore's own too.
 pub(super) async fn swap_in_staging(
     conn: &mut AnyConnection,
     table: Table,
     staging: &str,
 ) -> sqlx::Result<()> {
-    let old = format!("{table}_replaced");
-    execute(conn, format!("DROP TABLE IF EXISTS {old}")).await?;
+    let old = format!("{staging}_replaced");
     execute(
         conn,
         format!("RENAME TABLE {table} TO {old}, {staging} TO {table}"),
     )
     .await?;
     execute(conn, format!("DROP TABLE {old}")).await
+}
+
+/// The tables of the connection's database.
+pub(super) async fn table_names(conn: &mut AnyConnection) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+         WHERE table_schema = DATABASE()",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Finishes the migration a process killed mid-way left behind, if one
+/// did: its version. MySQL commits each schema statement on its own, so
+/// sqlx marks a migration `success = FALSE` before running it and TRUE
+/// after; a kill in between leaves it so, part applied, and sqlx then
+/// refuses every start ("dirty"). Here it is run again, a statement at a
+/// time, skipping each that had taken effect (the table, column, index or
+/// row is there already; the one dropped is gone), and marked applied. The
+/// caller holds the migration turn.
+pub(super) async fn finish_cut_short_migration(
+    conn: &mut AnyConnection,
+    migrator: &sqlx::migrate::Migrator,
+) -> anyhow::Result<Option<i64>> {
+    let dirty: Option<i64> = match sqlx::query_scalar(
+        "SELECT version FROM _sqlx_migrations WHERE success = FALSE ORDER BY version LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    {
+        Ok(dirty) => dirty,
+        // No migration ever ran here.
+        Err(sqlx::Error::Database(err)) if number(&*err) == Some(1146) => None,
+        Err(err) => return Err(err.into()),
+    };
+    let Some(version) = dirty else {
+        return Ok(None);
+    };
+    let Some(migration) = migrator.iter().find(|m| m.version == version) else {
+        anyhow::bail!(
+            "migration {version} was cut short, and this release does not know it: \
+             finish it with the release that began it"
+        );
+    };
+    for statement in statements(migration.sql.as_str()) {
+        match execute(conn, statement.clone()).await {
+            Err(sqlx::Error::Database(err)) if took_effect_before(&*err) => {
+                tracing::info!(version, statement = %statement, "had taken effect");
+            }
+            other => other.map_err(|err| {
+                anyhow::Error::new(err).context(format!(
+                    "cannot finish migration {version}, which a stopped process began"
+                ))
+            })?,
+        }
+    }
+    sqlx::query("UPDATE _sqlx_migrations SET success = TRUE WHERE version = ?")
+        .bind(version)
+        .execute(conn)
+        .await?;
+    Ok(Some(version))
+}
+
+/// A migration's statements: its `--` comment lines left out, split at each
+/// `;` (the MySQL migrations put none inside a string or a comment's text).
+fn statements(sql: &str) -> Vec<String> {
+    let code: Vec<&str> = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect();
+    code.join("\n")
+        .split(';')
+        .map(str::trim)
+        .filter(|statement| !statement.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A statement that failed because it had run before: the table, column,
+/// index or row exists (1050, 1060, 1061, 1062), or what it drops does not
+/// (1091).
+fn took_effect_before(db: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
+    matches!(number(db), Some(1050 | 1060 | 1061 | 1062 | 1091))
 }
 
 /// MySQL's error number (its `code()` is the coarser SQLSTATE).
@@ -161,4 +244,37 @@ pub(super) fn is_lock_wait_timeout(db: &(dyn sqlx::error::DatabaseError + 'stati
 /// A lock wait that ran out, or a deadlock still there after the retries.
 pub(super) fn is_lock_wait(db: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
     matches!(number(db), Some(1205 | 1213))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_splits_into_its_statements() {
+        let counts: Vec<(i64, usize)> = super::super::Dialect::MySql
+            .migrator()
+            .iter()
+            .map(|m| (m.version, statements(m.sql.as_str()).len()))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                (1, 4),
+                (2, 1),
+                (3, 1),
+                (4, 1),
+                (5, 2),
+                (6, 1),
+                (7, 1),
+                (8, 1)
+            ]
+        );
+        let gate = super::super::Dialect::MySql
+            .migrator()
+            .iter()
+            .nth(4)
+            .unwrap();
+        assert!(statements(gate.sql.as_str())[1].starts_with("INSERT INTO write_gate"));
+    }
 }

@@ -69,6 +69,13 @@ pub(super) async fn create_staging(
     execute(conn, ddl).await
 }
 
+/// The tables of the file.
+pub(super) async fn table_names(conn: &mut AnyConnection) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .fetch_all(conn)
+        .await
+}
+
 /// SQLite's DDL is transactional: one transaction swaps the rows.
 pub(super) async fn swap_in_staging(
     conn: &mut AnyConnection,
