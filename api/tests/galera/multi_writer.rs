@@ -397,3 +397,72 @@ async fn a_restore_whose_turn_was_taken_over_stops_before_its_swap() {
         "the gate is open: {body}"
     );
 }
+
+/// Sets node `node`'s global `wsrep_osu_method` to `method`.
+fn set_schema_change_method(db: &TestDb, node: usize, method: &str) {
+    let url = db.node_url(node);
+    let statement = format!("SET GLOBAL wsrep_osu_method = '{method}'");
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            });
+        });
+    });
+}
+
+/// Puts TOI back on a node when dropped, also when the test fails.
+struct Toi<'a>(&'a TestDb, usize);
+
+impl Drop for Toi<'_> {
+    fn drop(&mut self) {
+        set_schema_change_method(self.0, self.1, "TOI");
+    }
+}
+
+// A cluster that runs schema changes node by node (RSU) would let a
+// restore's swap happen on one node only: refused at start, before any
+// schema change, with a message that says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_changes_schemas_on_its_own_is_refused_at_start() {
+    let _cluster = cluster().await;
+    let (db, data, shared) = database_and_folders().await;
+    set_schema_change_method(&db, 3, "RSU");
+    let _toi = Toi(&db, 3);
+    let started = test_support::api_command(
+        API_BIN,
+        &db.node_url(3),
+        test_support::free_port(),
+        data.path(),
+        shared.path(),
+    )
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || started.wait_with_output().unwrap()),
+    )
+    .await
+    .expect("the replica stops by itself")
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("wsrep_osu_method=RSU"), "{stderr}");
+    // Nothing was created: not even the migrations' table.
+    let tables = on_every_node(
+        &db,
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()",
+    )
+    .await;
+    assert_eq!(tables, [0; 3]);
+}
