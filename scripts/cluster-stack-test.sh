@@ -50,18 +50,7 @@ step "journey: add-records of 40,006 rows, killing galera1 and an API replica on
 before=$(counts)
 echo "$before"
 rows=40000
-{
-  for ((i = 0; i < rows; i++)); do
-    printf '%d,Cluster Hire %d,2021-%02d-%02dT09:30:00Z,%d,%d\r\n' \
-      $((800001 + i)) "$i" $((i % 12 + 1)) $((i % 28 + 1)) $((i % 12 + 1)) $((i % 40 + 1))
-  done
-  printf '900001,,2021-03-01T00:00:00Z,1,1\r\n'               # missing_field
-  printf '900002,Bad Date,2021-13-01T00:00:00Z,1,1\r\n'       # invalid_datetime
-  printf '900003,No Such Dept,2021-03-01T00:00:00Z,999,1\r\n' # unknown_department
-  printf '800001,Same Id,2021-03-01T00:00:00Z,1,1\r\n'        # duplicate_id
-  printf '0,Zero Id,2021-03-01T00:00:00Z,1,1\r\n'             # out_of_range
-  printf '900004,Short Row,2021-03-01T00:00:00Z,1'            # wrong_field_count, no last newline
-} >"$out/cluster_hires.csv"
+hires_csv 800001 "$rows" >"$out/cluster_hires.csv"
 compose cp "$out/cluster_hires.csv" api:/shared/incoming/employees.csv
 employees_before=$(count_of employees "$before")
 client add-records employees >"$out/added.txt" 2>"$out/added.err" &

@@ -66,3 +66,20 @@ step "Docker, the venv, base images"
 "$repo/scripts/ensure-docker.sh"
 "$repo/scripts/ensure-python.sh" >/dev/null
 "$repo/scripts/stand-in-images.sh"
+
+# A CSV of `count` new hires from id `first` on (CRLF, as the challenge's
+# files), then six bad rows, one per reject code; the last has no newline.
+hires_csv() {
+  local first=$1 count=$2 i
+  for ((i = 0; i < count; i++)); do
+    printf '%d,Stack Hire %d,2021-%02d-%02dT09:30:00Z,%d,%d\r\n' \
+      $((first + i)) "$i" $((i % 12 + 1)) $((i % 28 + 1)) $((i % 12 + 1)) $((i % 40 + 1))
+  done
+  local next=$((first + count))
+  printf '%d,,2021-03-01T00:00:00Z,1,1\r\n' "$next"                      # missing_field
+  printf '%d,Bad Date,2021-13-01T00:00:00Z,1,1\r\n' $((next + 1))        # invalid_datetime
+  printf '%d,No Such Dept,2021-03-01T00:00:00Z,999,1\r\n' $((next + 2))  # unknown_department
+  printf '%d,Same Id,2021-03-01T00:00:00Z,1,1\r\n' "$first"             # duplicate_id
+  printf '0,Zero Id,2021-03-01T00:00:00Z,1,1\r\n'                       # out_of_range
+  printf '%d,Short Row,2021-03-01T00:00:00Z,1' $((next + 3))             # wrong_field_count
+}

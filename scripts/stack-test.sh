@@ -44,18 +44,7 @@ done
 step "journey: docker compose cp a CSV with bad rows, add-records"
 before=$(counts)
 echo "$before"
-{
-  for i in $(seq 0 1499); do
-    printf '%d,Stack Hire %d,2021-%02d-%02dT09:30:00Z,%d,%d\r\n' \
-      $((700001 + i)) "$i" $((i % 12 + 1)) $((i % 28 + 1)) $((i % 12 + 1)) $((i % 40 + 1))
-  done
-  printf '701501,,2021-03-01T00:00:00Z,1,1\r\n'               # missing_field
-  printf '701502,Bad Date,2021-13-01T00:00:00Z,1,1\r\n'       # invalid_datetime
-  printf '701503,No Such Dept,2021-03-01T00:00:00Z,999,1\r\n' # unknown_department
-  printf '700001,Same Id,2021-03-01T00:00:00Z,1,1\r\n'        # duplicate_id
-  printf '0,Zero Id,2021-03-01T00:00:00Z,1,1\r\n'             # out_of_range
-  printf '701504,Short Row,2021-03-01T00:00:00Z,1'            # wrong_field_count, no last newline
-} >"$out/new_hires.csv"
+hires_csv 700001 1500 >"$out/new_hires.csv"
 compose cp "$out/new_hires.csv" api:/shared/incoming/employees.csv
 checked=$(client add-records employees --dry-run)
 echo "$checked"

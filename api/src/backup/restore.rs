@@ -102,6 +102,10 @@ pub async fn restore_backup(
     let staging = db::Staging::new(table)?;
     {
         let _writer = db.write_guard().await.map_err(anyhow::Error::new)?;
+        // With the turn, every other staging table of this one is left from
+        // a restore that stopped (its process or its node died, or it lost
+        // its turn): dropped here.
+        db::drop_every_staging(&mut conn, db.dialect(), table).await?;
         db::create_staging(&mut conn, db.dialect(), &staging).await?;
     }
     let result: Result<RestoreSummary, RestoreError> = async {
@@ -164,7 +168,7 @@ pub async fn restore_backup(
         // restore's, and for a lease's life from now, or it stops here.
         one_restore_at_a_time.confirm().await?;
         gate.confirm().await?;
-        db::swap_in_staging(&mut conn, db.dialect(), &staging).await?;
+        db::swap_in_staging(&mut conn, db.dialect(), &staging, rows as i64).await?;
         gate.open().await;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "staging swapped in");
         Ok(RestoreSummary {
@@ -175,6 +179,15 @@ pub async fn restore_backup(
         })
     }
     .await;
+    let result = match result {
+        // A restore that lost its turn may fail in any step (its staging
+        // table dropped by the next holder): that, not the step, is why.
+        Err(RestoreError::Internal(err)) => match one_restore_at_a_time.confirm().await {
+            Err(lost) if lost.is::<db::TurnLost>() => Err(RestoreError::Internal(lost)),
+            _ => Err(RestoreError::Internal(err)),
+        },
+        other => other,
+    };
     if result.is_err() {
         drop(chunks);
         // Without a turn, the staging table stays until the next restore of

@@ -445,7 +445,13 @@ impl Db {
         let mut conn = self.acquire().await?;
         execute(&mut conn, lock_wait(GATE_TRY)).await?;
         let closed = self.close_slots(&mut conn, owner, ttl).await;
-        execute(&mut conn, lock_wait(self.write_wait)).await?;
+        if let Err(reset) = execute(&mut conn, lock_wait(self.write_wait)).await {
+            // Not back to the pool with the short wait; the first failure
+            // is the one to tell.
+            drop(conn.detach());
+            closed?;
+            return Err(reset);
+        }
         match closed {
             Err(err) if lock_wait_ran_out(&err) => Ok(false),
             other => other,

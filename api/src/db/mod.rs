@@ -6,6 +6,7 @@
 
 mod batch_keys;
 mod coordination;
+mod counts;
 pub mod dialect;
 mod loads;
 mod rejects;
@@ -15,6 +16,7 @@ mod staging;
 
 pub use batch_keys::{StoredBatch, forget_batches, record_batch, stored_batch};
 pub use coordination::{GateHold, NamedLock, NodeNotWritable, TurnLost};
+pub use counts::{add_to_count, table_counts};
 pub use dialect::{Conflict, Dialect, is_unreachable, is_write_busy, lock_key};
 pub use loads::{
     LoadOverview, LoadRecord, Progress, finish_load, latest_loads, load_record, record_progress,
@@ -22,12 +24,10 @@ pub use loads::{
 };
 pub use rejects::{Source, latest_rejects, page_rejects, record_rejects, reject_counts};
 pub use reports::{DepartmentCount, QuarterCount, hires_by_department, hires_by_quarter};
-pub use rows::{
-    existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows, table_counts,
-};
+pub use rows::{existing_ids, get_row, insert_rows, page_rows, send_all_rows, stored_rows};
 pub use staging::{
-    Staging, broken_reference, create_staging, drop_staging, index_staging, insert_staging,
-    swap_in_staging,
+    Staging, broken_reference, create_staging, drop_every_staging, drop_staging, index_staging,
+    insert_staging, swap_in_staging,
 };
 
 use crate::domain::Table;
@@ -35,7 +35,7 @@ use anyhow::Context;
 use dialect::{EmbeddedFile, galera};
 use sqlx::any::install_default_drivers;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, AnyPool, Connection, Transaction};
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -321,6 +321,17 @@ impl Db {
             let dropped = staging::drop_every_staging(&mut conn, self.dialect(), table).await?;
             if !dropped.is_empty() {
                 tracing::info!(?dropped, "dropped what restores cut short left behind");
+            }
+            if counts::is_marked(&mut conn, table).await? {
+                // A restore stopped between its swap and its count: count
+                // the table again, every writer kept out.
+                let _writers = self.exclusive_write_guard().await?;
+                let gate = self.hold_write_gate().await?;
+                let mut tx = conn.begin().await?;
+                let rows = counts::recount(&mut tx, table).await?;
+                tx.commit().await?;
+                gate.open().await;
+                tracing::info!(%table, rows, "counted again the rows of a table a restore cut short");
             }
             turn.release().await;
         }

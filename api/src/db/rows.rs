@@ -132,19 +132,6 @@ async fn insert_statement(
     Ok(())
 }
 
-/// Each table with its row count, in [`Table::ALL`] order.
-pub async fn table_counts(conn: &mut AnyConnection) -> sqlx::Result<Vec<(Table, i64)>> {
-    let mut counts = Vec::with_capacity(Table::ALL.len());
-    for table in Table::ALL {
-        let sql = format!("SELECT COUNT(*) FROM {table}");
-        let rows = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut *conn)
-            .await?;
-        counts.push((table, rows));
-    }
-    Ok(counts)
-}
-
 pub async fn get_row(
     conn: &mut AnyConnection,
     table: Table,

@@ -174,14 +174,16 @@ pub async fn index_staging(
         .await
 }
 
-/// Replaces the live table with the staging table in one atomic step.
+/// Replaces the live table with the staging table, which holds `rows`
+/// rows, in one atomic step; the table's count follows.
 pub async fn swap_in_staging(
     conn: &mut AnyConnection,
     dialect: Dialect,
     staging: &Staging,
+    rows: i64,
 ) -> sqlx::Result<()> {
     dialect
-        .swap_in_staging(conn, staging.table, &staging.name)
+        .swap_in_staging(conn, staging.table, &staging.name, rows)
         .await
 }
 

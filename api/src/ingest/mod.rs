@@ -323,6 +323,10 @@ where
             other => other.context("cannot record the batch's key")?,
         }
     }
+    // Last, so that the count's row is held only until the commit.
+    db::add_to_count(&mut tx, table, outcome.inserted)
+        .await
+        .context("cannot count the batch's rows")?;
     tx.commit().await.context("cannot commit the batch")?;
     Ok(outcome)
 }

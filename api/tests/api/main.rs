@@ -4,6 +4,7 @@
 mod backup_interop;
 mod backups;
 mod bad_bodies;
+mod counts;
 mod edge;
 mod hardening;
 mod historical;

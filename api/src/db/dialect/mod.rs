@@ -194,6 +194,23 @@ impl Dialect {
         }
     }
 
+    /// How many slots each table's row count is kept in: one where writers
+    /// take turns anyway (SQLite), more where they run at once.
+    pub fn count_slots(self) -> u16 {
+        match self {
+            Dialect::Sqlite => 1,
+            Dialect::MySql | Dialect::Galera => 16,
+        }
+    }
+
+    /// Adds to a table's count; binds: the table's name, the slot, the rows.
+    pub fn add_to_count(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => sqlite::ADD_TO_COUNT,
+            Dialect::MySql | Dialect::Galera => mysql::ADD_TO_COUNT,
+        }
+    }
+
     /// The verb of a batch's multi-row insert.
     pub fn insert_verb(self) -> &'static str {
         match self {
@@ -282,16 +299,20 @@ impl Dialect {
         }
     }
 
-    /// Replaces `table` with `staging` in one atomic step.
+    /// Replaces `table` with `staging`, which holds `rows` rows, in one
+    /// atomic step, and its count with `rows`.
     pub async fn swap_in_staging(
         self,
         conn: &mut AnyConnection,
         table: Table,
         staging: &str,
+        rows: i64,
     ) -> sqlx::Result<()> {
         match self {
-            Dialect::Sqlite => sqlite::swap_in_staging(conn, table, staging).await,
-            Dialect::MySql | Dialect::Galera => mysql::swap_in_staging(conn, table, staging).await,
+            Dialect::Sqlite => sqlite::swap_in_staging(conn, table, staging, rows).await,
+            Dialect::MySql | Dialect::Galera => {
+                mysql::swap_in_staging(conn, table, staging, rows).await
+            }
         }
     }
 }

@@ -1,9 +1,10 @@
 //! MySQL and MariaDB: a server that several API processes may share, so
 //! their turns go through it.
 
+use super::super::counts;
 use super::execute;
 use crate::domain::Table;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Connection};
 use std::time::Duration;
 
 /// Connections of the pool.
@@ -72,6 +73,10 @@ pub(super) fn release_lock(name: &str) -> String {
     format!("SELECT RELEASE_LOCK({})", lock_key(&format!("'{name}'")))
 }
 
+/// Adds to a table's count (`?` table, `?` slot, `?` rows).
+pub(super) const ADD_TO_COUNT: &str = "INSERT INTO row_counts (table_name, slot, row_count) \
+     VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE row_count = row_count + VALUES(row_count)";
+
 /// Secondary indexes of each table, as the migrations leave them. A
 /// staging table is loaded without them and they are built once at the
 /// end, which is several times faster than maintaining them row by row.
@@ -115,18 +120,25 @@ pub(super) async fn index_staging(
 
 /// RENAME TABLE swaps both names atomically; readers and writers see
 /// either the old table or the new one. The replaced table is named after
-/// the staging table, so it is the restore's own too.
+/// the staging table, so it is the restore's own too. The count cannot
+/// change in the same transaction as DDL: it is marked as being replaced
+/// before, and replaced after.
 pub(super) async fn swap_in_staging(
     conn: &mut AnyConnection,
     table: Table,
     staging: &str,
+    rows: i64,
 ) -> sqlx::Result<()> {
     let old = format!("{staging}_replaced");
+    counts::mark_replacing(conn, table).await?;
     execute(
         conn,
         format!("RENAME TABLE {table} TO {old}, {staging} TO {table}"),
     )
     .await?;
+    let mut tx = conn.begin().await?;
+    counts::set_count(&mut tx, table, rows).await?;
+    tx.commit().await?;
     execute(conn, format!("DROP TABLE {old}")).await
 }
 
@@ -267,7 +279,8 @@ mod tests {
                 (5, 2),
                 (6, 1),
                 (7, 1),
-                (8, 1)
+                (8, 1),
+                (9, 2)
             ]
         );
         let gate = super::super::Dialect::MySql

@@ -22,6 +22,11 @@ pub(super) const MAX_CONNECTIONS: u32 = 4;
 /// half-done is ever committed. 1000-row batches: ~25 % faster.
 pub(super) const INSERT: &str = "INSERT OR FAIL";
 
+/// Adds to a table's count (`?` table, `?` slot, `?` rows).
+pub(super) const ADD_TO_COUNT: &str = "INSERT INTO row_counts (table_name, slot, row_count) \
+     VALUES (?, ?, ?) ON CONFLICT (table_name, slot) DO UPDATE \
+     SET row_count = row_count + excluded.row_count";
+
 /// The file's write lock up front, waited for by the busy timeout, rather
 /// than an upgrade from reading that may fail.
 pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
@@ -76,11 +81,13 @@ pub(super) async fn table_names(conn: &mut AnyConnection) -> sqlx::Result<Vec<St
         .await
 }
 
-/// SQLite's DDL is transactional: one transaction swaps the rows.
+/// SQLite's DDL is transactional: one transaction swaps the rows and the
+/// count.
 pub(super) async fn swap_in_staging(
     conn: &mut AnyConnection,
     table: Table,
     staging: &str,
+    rows: i64,
 ) -> sqlx::Result<()> {
     let columns = table.columns().join(", ");
     let mut tx = conn.begin().await?;
@@ -91,6 +98,7 @@ pub(super) async fn swap_in_staging(
     )
     .await?;
     execute(&mut tx, format!("DROP TABLE {staging}")).await?;
+    super::super::counts::set_count(&mut tx, table, rows).await?;
     tx.commit().await
 }
 
