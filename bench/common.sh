@@ -14,7 +14,9 @@ api=$CARGO_TARGET_DIR/release/api
 gen=$CARGO_TARGET_DIR/release/examples/generate_data
 work=$(mktemp -d)
 port=${BENCH_PORT:-18431}
-trap 'rm -rf "$work"' EXIT
+# An API still running when the script stops (a failure, ^C) is stopped too:
+# left behind, it would hold the port and answer the next run's requests.
+trap 'if [[ -n ${pid:-} ]]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 mysql_url=mysql://hiring_test:hiring_test@127.0.0.1:3306
 sql() { mariadb -uhiring_test -phiring_test -h127.0.0.1 "$@"; }
 # Makes database $2 empty on engine $1 (sqlite or mariadb); sets url.
@@ -31,10 +33,16 @@ fresh_db() {
 peak_rss() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 # Starts the API on 127.0.0.1:$port and returns once it is ready; sets pid.
 start_api() { # $1 = database url, $2 = shared dir, $3 = data dir
+  if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then
+    echo "something answers on 127.0.0.1:$port already (an API left running?); set BENCH_PORT" >&2
+    exit 1
+  fi
   DATABASE_URL=$1 SHARED_DIR=$2 DATA_DIR=$3 API_TOKEN=bench API_ADDR=127.0.0.1:$port \
     RUST_LOG=warn "$api" >>"$work/api.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 3000); do
+  # Ten minutes by default: a first start loads the historical files, and
+  # 10 M rows into MariaDB with its default buffer pool take several.
+  for _ in $(seq 1 $((${BENCH_READY_SECS:-600} * 10))); do
     curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
     kill -0 "$pid" 2>/dev/null || { cat "$work/api.log" >&2; exit 1; }
     sleep 0.1

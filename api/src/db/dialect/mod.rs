@@ -195,11 +195,13 @@ impl Dialect {
     }
 
     /// How many slots each table's row count is kept in: one where writers
-    /// take turns anyway (SQLite), more where they run at once.
+    /// take turns anyway (SQLite); where they run at once, enough that two
+    /// batches seldom add to the same slot (one would wait for the other's
+    /// commit, or on a cluster lose to it at certification).
     pub fn count_slots(self) -> u16 {
         match self {
             Dialect::Sqlite => 1,
-            Dialect::MySql | Dialect::Galera => 16,
+            Dialect::MySql | Dialect::Galera => 64,
         }
     }
 
