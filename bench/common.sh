@@ -10,7 +10,8 @@ sizes=("$@")
 
 cargo build --quiet --release -p api --bin api --example generate_data
 scripts/ensure-mariadb.sh >/dev/null
-api=$CARGO_TARGET_DIR/release/api
+# BENCH_API: another build of the server to measure (a path).
+api=${BENCH_API:-$CARGO_TARGET_DIR/release/api}
 gen=$CARGO_TARGET_DIR/release/examples/generate_data
 work=$(mktemp -d)
 port=${BENCH_PORT:-18431}

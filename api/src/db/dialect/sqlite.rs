@@ -38,10 +38,15 @@ pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// checkpoint (every 1000 WAL pages) ran after nearly every commit; every
 /// 16384 pages (64 MiB of WAL) took the 1 M-row REST ingest from 33 k to
 /// 43 k rows/s. A write waits for the file's lock at most `write_wait`.
+/// Each connection caches 8 MiB of pages, with the OS's page cache under
+/// it: with 32 MiB, five connections took the API from 124 to 180 MiB
+/// between 1 M and 10 M rows; with 8 MiB it stays at 102-108 MiB, and
+/// neither ingest nor the reports got slower (docs/benchmarks.md, "Memory
+/// at 1 M and 10 M").
 pub(super) fn session(write_wait: Duration) -> String {
     format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA busy_timeout = {}; PRAGMA cache_size = -32768; \
+         PRAGMA busy_timeout = {}; PRAGMA cache_size = -8192; \
          PRAGMA wal_autocheckpoint = 16384;",
         write_wait.as_millis()
     )
