@@ -159,6 +159,13 @@ async fn on_every_node_but(db: &TestDb, skip: usize, sql: &'static str) -> Vec<i
     values
 }
 
+/// The historical files of departments and jobs that [`employees`] rows
+/// reference: departments 1 and 2, job 1.
+fn references(data: &Path) {
+    std::fs::write(data.join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
+    std::fs::write(data.join("jobs.csv"), "1,Dev\n").unwrap();
+}
+
 /// Employees `ids` as CSV, in departments 1 and 2 and job 1.
 fn employees(ids: std::ops::Range<i64>) -> String {
     ids.map(|id| format!("{id},E{id},2021-01-01T00:00:00Z,{},1\n", 1 + id % 2))

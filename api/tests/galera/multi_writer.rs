@@ -67,8 +67,7 @@ async fn replicas_on_every_node_starting_together_migrate_once_and_load_each_fil
 async fn ingest_on_every_node_at_once_stores_each_row_once_and_each_reject_once() {
     let _cluster = cluster().await;
     let (db, data, shared) = database_and_folders().await;
-    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    references(data.path());
     let replicas = one_per_node(&db, data.path(), shared.path());
     let http = reqwest::Client::new();
     all_ready(&http, &replicas).await;
@@ -112,6 +111,17 @@ async fn ingest_on_every_node_at_once_stores_each_row_once_and_each_reject_once(
         on_every_node(&db, "SELECT COUNT(*) FROM rejects").await,
         [90; 3]
     );
+    // The count every replica reads is the table's, though batches on three
+    // nodes added to it at once.
+    for replica in &replicas {
+        let tables = http
+            .get(replica.url("/api/v1/tables"))
+            .send()
+            .await
+            .unwrap();
+        let (_, tables) = into_json(tables).await;
+        assert_eq!(tables["tables"][2]["rows"], 6000, "{tables}");
+    }
 }
 
 // A restore on one node while the others ingest: every acknowledged row is
@@ -120,8 +130,7 @@ async fn ingest_on_every_node_at_once_stores_each_row_once_and_each_reject_once(
 async fn a_restore_on_one_node_beside_ingest_on_the_others_loses_no_acknowledged_row() {
     let _cluster = cluster().await;
     let (db, data, shared) = database_and_folders().await;
-    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    references(data.path());
     std::fs::write(data.path().join("employees.csv"), employees(1..1001)).unwrap();
     let replicas = one_per_node(&db, data.path(), shared.path());
     let http = reqwest::Client::new();
@@ -269,8 +278,7 @@ async fn a_replica_whose_node_is_down_is_not_ready_until_it_rejoins() {
 async fn restores_of_one_table_on_two_nodes_at_once_both_succeed_one_after_the_other() {
     let _cluster = cluster().await;
     let (db, data, shared) = database_and_folders().await;
-    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    references(data.path());
     std::fs::write(data.path().join("employees.csv"), employees(1..20_001)).unwrap();
     let replicas = one_per_node(&db, data.path(), shared.path());
     let http = reqwest::Client::new();
@@ -318,8 +326,7 @@ async fn restores_of_one_table_on_two_nodes_at_once_both_succeed_one_after_the_o
 async fn a_restore_whose_turn_was_taken_over_stops_before_its_swap() {
     let _cluster = cluster().await;
     let (db, data, shared) = database_and_folders().await;
-    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    references(data.path());
     std::fs::write(data.path().join("employees.csv"), employees(1..100_001)).unwrap();
     let replica = Replica::start(&db.node_url(1), data.path(), shared.path());
     let http = reqwest::Client::new();

@@ -58,8 +58,7 @@ async fn send_until_stored(
 async fn the_writer_node_killed_mid_ingest_loses_and_doubles_nothing() {
     let _cluster = cluster().await;
     let (db, data, shared) = database_and_folders().await;
-    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    references(data.path());
     let replicas: Vec<Replica> = (0..2)
         .map(|_| Replica::start(&db.url, data.path(), shared.path()))
         .collect();
@@ -143,8 +142,7 @@ async fn restore_leftovers(db: &TestDb) -> Vec<(i64, String)> {
 async fn the_writer_node_killed_mid_restore_leaves_the_table_whole_and_a_resend_restores_it() {
     let _cluster = cluster().await;
     let (db, data, shared) = database_and_folders().await;
-    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    references(data.path());
     std::fs::write(data.path().join("employees.csv"), employees(1..100_001)).unwrap();
     let replica = Replica::start(&db.url, data.path(), shared.path());
     let http = reqwest::Client::new();
@@ -222,8 +220,7 @@ async fn the_writer_node_killed_mid_restore_leaves_the_table_whole_and_a_resend_
 async fn the_writer_node_killed_mid_historical_load_loses_and_doubles_nothing() {
     let _cluster = cluster().await;
     let (db, data, shared) = database_and_folders().await;
-    std::fs::write(data.path().join("departments.csv"), "1,Sales\n2,Ops\n").unwrap();
-    std::fs::write(data.path().join("jobs.csv"), "1,Dev\n").unwrap();
+    references(data.path());
     let mut rows = employees(1..150_001);
     rows.push_str("150001,Late,never,1,1\n");
     rows.push_str(&employees(150_002..300_001));
