@@ -30,6 +30,9 @@ fresh_db() {
     url=$mysql_url/$2
   fi
 }
+ticks=$(getconf CLK_TCK)
+# CPU seconds (user + system) the running process $1 has used so far.
+cpu() { awk -v t="$ticks" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"; }
 # The API's peak RSS in MiB.
 peak_rss() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 # Starts the API on 127.0.0.1:$port and returns once it is ready; sets pid.
