@@ -10,7 +10,11 @@
 #
 #   bench/galera.sh [ROWS]      default: 300000
 #
-# Prints one Markdown table row per measurement.
+# Prints one Markdown table row per measurement, with the CPU seconds the
+# database spent meanwhile (the server, or the three nodes together) and
+# the API's (all its replicas), each also per row stored. On the cluster,
+# "seconds" runs until every node holds every row: a commit returns once
+# the other nodes certified it, and they apply it after.
 set -euo pipefail
 rows=${1:-300000}
 # shellcheck source=bench/common.sh
@@ -46,37 +50,85 @@ check_stored() {
   stored=$(node_sql "$2" -N -B "$1" -e "SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*) FROM employees")
   [[ $stored == "$n" ]] || { echo "$3 stored $stored rows, not $n" >&2; exit 1; }
 }
-row() { awk -v name="$1" -v where="$2" -v s="$3" -v n="$n" -v extra="$4" \
-  'BEGIN { printf "| %s | %s | %d | %.2f | %.0f | %s |\n", name, where, n, s, n / s, extra }'; }
+# The MariaDB server's process, and each node's.
+server_pid=
+for candidate in $(pgrep -x mariadbd); do
+  grep -q hiring-galera "/proc/$candidate/cmdline" || { server_pid=$candidate; break; }
+done
+node_pids=()
+for node in 1 2 3; do
+  node_pids+=("$(pgrep -f -- "--defaults-file=/etc/hiring-galera/node$node.cnf" | head -n 1)")
+done
+# The CPU seconds processes $@ have used so far, together.
+cpu_of() { local total=0 one; for one in "$@"; do one=$(cpu "$one"); total=$(awk -v a="$total" -v b="$one" 'BEGIN { print a + b }'); done; echo "$total"; }
+# Counting CPU: db_start PIDS... (the database's processes) and api_start
+# PIDS... (the APIs') start a count; api_stop (before the APIs stop) and
+# db_stop (once every node applied the writes) set api_cpu and db_cpu (and
+# db_split, each process's: "node 1/node 2/node 3").
+db_start() {
+  db_pids=("$@") db_each=()
+  local one
+  for one in "$@"; do db_each+=("$(cpu "$one")"); done
+  db0=$(cpu_of "$@") api_cpu=0
+}
+db_stop() {
+  db_cpu=$(awk -v a="$db0" -v b="$(cpu_of "${db_pids[@]}")" 'BEGIN { printf "%.2f", b - a }')
+  local i per=()
+  for i in "${!db_pids[@]}"; do per+=("$(awk -v a="${db_each[$i]}" -v b="$(cpu "${db_pids[$i]}")" 'BEGIN { printf "%.2f", b - a }')"); done
+  db_split=$(IFS=/; echo "${per[*]}")
+}
+api_start() { api_pids=("$@"); api0=$(cpu_of "$@"); }
+api_stop() { api_cpu=$(awk -v a="$api0" -v b="$(cpu_of "${api_pids[@]}")" 'BEGIN { printf "%.2f", b - a }'); }
+row() { awk -v name="$1" -v where="$2" -v s="$3" -v n="$n" -v extra="$4" -v d="$db_cpu" -v a="$api_cpu" -v each="$db_split" \
+  'BEGIN { printf "| %s | %s | %d | %.2f | %.0f | %s | %.2f | %s | %.2f | %.2f | %.2f |\n", name, where, n, s, n / s, extra, d, each, a, d * 1e6 / n, a * 1e6 / n }'
+}
 
 echo "Rows: $n clean employee rows of $rows generated."
 echo
-echo "| contender | database | rows | seconds | rows/s | transactions run again |"
-echo "|---|---|---|---|---|---|"
+echo "| contender | database | rows | seconds | rows/s | transactions run again | database CPU s | of which each node | API CPU s | database µs/row | API µs/row |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 
 # One server.
 schema_only mariadb bench_galera "$refs"
-row 'LOAD DATA LOCAL INFILE' 'one server' "$(load_data bench_galera "$clean")" -
+db_start "$server_pid"
+secs=$(load_data bench_galera "$clean")
+db_stop
+row 'LOAD DATA LOCAL INFILE' 'one server' "$secs" -
 fresh_db mariadb bench_galera
 start_api "$url" "$work/shared" "$refs"
+db_start "$server_pid"
+api_start "$pid"
 read -r _ secs _ < <("$driver" send "http://127.0.0.1:$port" bench "$clean" 4 csv)
+api_stop
+db_stop
 stop_api
 check_stored bench_galera 3306 'the API on one server'
 row 'this API, 4 connections' 'one server' "$secs" -
 
 # The cluster, through HAProxy: LOAD DATA, then one API.
+# Every node has applied all the rows (the CPU they spent doing so counts).
+all_applied() { for node in 1 2 3; do check_stored bench_galera "331$node" "$1"; done; }
 cluster_schema bench_galera
+db_start "${node_pids[@]}"
 t0=$(now)
 node_sql 3310 bench_galera --local-infile=1 -e "LOAD DATA LOCAL INFILE '$clean' INTO TABLE employees
   FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\n'"
-row 'LOAD DATA LOCAL INFILE' 'cluster, through HAProxy' "$(since "$t0")" -
-check_stored bench_galera 3311 'LOAD DATA into the cluster'
+all_applied 'LOAD DATA into the cluster'
+secs=$(since "$t0")
+db_stop
+row 'LOAD DATA LOCAL INFILE' 'cluster, through HAProxy' "$secs" -
 cluster_schema bench_galera
 start_api "$url" "$work/shared" "$refs"
-read -r _ secs _ < <("$driver" send "http://127.0.0.1:$port" bench "$clean" 4 csv)
+db_start "${node_pids[@]}"
+api_start "$pid"
+t0=$(now)
+"$driver" send "http://127.0.0.1:$port" bench "$clean" 4 csv >/dev/null
 retried=$(curl -fsS "http://127.0.0.1:$port/metrics" | awk '/^hiring_db_transaction_retries_total/ { s += $2 } END { print s + 0 }')
+api_stop
+all_applied 'the API, single writer'
+secs=$(since "$t0")
+db_stop
 stop_api
-check_stored bench_galera 3312 'the API, single writer'
 row 'this API, 4 connections' 'cluster, single writer (HAProxy)' "$secs" "$retried"
 
 # Three writers: an API on each node, each sending a third of the rows over
@@ -89,6 +141,8 @@ for node in 1 2 3; do
   start_api "$cluster_url:331$node/bench_galera" "$work/shared" "$refs"
   pids+=("$pid")
 done
+db_start "${node_pids[@]}"
+api_start "${pids[@]}"
 t0=$(now)
 drivers=()
 for node in 1 2 3; do
@@ -96,15 +150,17 @@ for node in 1 2 3; do
   drivers+=($!)
 done
 for job in "${drivers[@]}"; do wait "$job" || { echo "a driver failed" >&2; exit 1; }; done
-secs=$(since "$t0")
 retried=0
 for node in 1 2 3; do
   got=$(curl -fsS "http://127.0.0.1:$((base + node))/metrics" | awk '/^hiring_db_transaction_retries_total/ { s += $2 } END { print s + 0 }')
   retried=$((retried + got))
 done
+api_stop
+all_applied 'the API, three writers'
+secs=$(since "$t0")
+db_stop
 for i in 0 1 2; do pid=${pids[$i]} stop_api; done
 port=$base
-check_stored bench_galera 3313 'the API, three writers'
 row 'this API, 4 connections to each of 3 replicas' 'cluster, three writers' "$secs" "$retried"
 
 # What a causal read costs: 5000 primary-key reads on one session of node 2.

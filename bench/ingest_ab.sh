@@ -51,9 +51,11 @@ one_run() {
   [[ $engine == sqlite ]] || s0=$(cpu "$mariadbd")
   read -r stored _ rate _ _ < <("$driver" send "http://127.0.0.1:$port" bench "$clean" "$2" csv)
   [[ $engine == sqlite ]] || s1=$(cpu "$mariadbd")
-  awk -v r="$rate" -v a="$c0" -v b="$(cpu "$pid")" -v n="$stored" -v s0="$s0" -v s1="$s1" \
-    'BEGIN { printf "%.0f %.2f %.2f\n", r, (b - a) * 1e6 / n, (s1 - s0) * 1e6 / n }'
+  local c1
+  c1=$(cpu "$pid")
   stop_api
+  awk -v r="$rate" -v a="$c0" -v b="$c1" -v n="$stored" -v s0="$s0" -v s1="$s1" \
+    'BEGIN { printf "%.0f %.2f %.2f\n", r, (b - a) * 1e6 / n, (s1 - s0) * 1e6 / n }'
 }
 mariadbd=$(pgrep -x mariadbd | head -n 1 || true)
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -65,8 +67,9 @@ echo "|---|---|---|---|---|---|---|---|"
 for connections in ${CONNECTIONS:-1 4 16}; do
   a_rates=() b_rates=() ratios=() a_cpus=() b_cpus=() a_servers=() b_servers=()
   for _ in $(seq 1 "$rounds"); do
-    read -r a a_cpu a_server < <(one_run "$api_a" "$connections")
-    read -r b b_cpu b_server < <(one_run "$api_b" "$connections")
+    # $( ) and not < <( ): the next run starts only once this one's API stopped.
+    read -r a a_cpu a_server <<<"$(one_run "$api_a" "$connections")"
+    read -r b b_cpu b_server <<<"$(one_run "$api_b" "$connections")"
     a_rates+=("$a") b_rates+=("$b") a_cpus+=("$a_cpu") b_cpus+=("$b_cpu")
     a_servers+=("$a_server") b_servers+=("$b_server")
     ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", a / b }')")

@@ -12,11 +12,12 @@ import sys
 import time
 
 BATCH = 1000
-# The API's connection pragmas (api/src/db/mod.rs).
+# The API's connection pragmas (`session` in api/src/db/dialect/sqlite.rs;
+# busy_timeout aside, as this process writes alone): keep them the same.
 PRAGMAS = """
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
-PRAGMA cache_size = -32768;
+PRAGMA cache_size = -8192;
 PRAGMA wal_autocheckpoint = 16384;
 """
 INSERT = (

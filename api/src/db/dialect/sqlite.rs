@@ -263,3 +263,32 @@ fn from_json_rows<T: serde::de::DeserializeOwned>(
         .map_err(|err| anyhow::anyhow!("SQLite sent a page of rows that does not read: {err}"))?;
     Ok(rows.into_iter().map(wrap).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's own baseline in the benchmarks (Python's sqlite3) must run
+    /// with the service's pragmas, or the comparison says nothing.
+    #[test]
+    fn the_benchmark_baseline_sets_the_same_pragmas() {
+        let baseline = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../bench/sqlite_inserts.py"
+        ))
+        .expect("bench/sqlite_inserts.py is readable");
+        let session = session(Duration::from_secs(1));
+        let pragmas: Vec<&str> = session
+            .split(';')
+            .map(str::trim)
+            .filter(|pragma| !pragma.is_empty() && !pragma.contains("busy_timeout"))
+            .collect();
+        assert!(pragmas.len() >= 4, "{session}");
+        for pragma in pragmas {
+            assert!(
+                baseline.contains(&format!("{pragma};")),
+                "bench/sqlite_inserts.py does not set `{pragma}`"
+            );
+        }
+    }
+}
