@@ -30,6 +30,14 @@ fresh_db() {
     url=$mysql_url/$2
   fi
 }
+# The ordinary MariaDB server's process (3306), not a Galera node's of
+# scripts/galera.sh, which runs the same binary.
+server_pid() {
+  local candidate
+  for candidate in $(pgrep -x mariadbd || true); do
+    grep -q hiring-galera "/proc/$candidate/cmdline" || { echo "$candidate"; return; }
+  done
+}
 ticks=$(getconf CLK_TCK)
 # CPU seconds (user + system) the running process $1 has used so far.
 cpu() { awk -v t="$ticks" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"; }

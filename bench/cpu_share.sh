@@ -25,7 +25,7 @@ mkdir -p "$work/full"
 cp "$refs"/*.csv "$work/full/"
 cp "$clean" "$work/full/employees.csv"
 
-mariadbd=$(pgrep -x mariadbd | head -n 1)
+mariadbd=$(server_pid)
 # The server's status counters now, one "name value" a line, in $work/$1.
 server_status() { sql -N -B -e "SHOW GLOBAL STATUS" | sort >"$work/$1"; }
 # Runs a command; sets wall (its seconds), own (its CPU seconds, children

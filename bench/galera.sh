@@ -51,10 +51,7 @@ check_stored() {
   [[ $stored == "$n" ]] || { echo "$3 stored $stored rows, not $n" >&2; exit 1; }
 }
 # The MariaDB server's process, and each node's.
-server_pid=
-for candidate in $(pgrep -x mariadbd); do
-  grep -q hiring-galera "/proc/$candidate/cmdline" || { server_pid=$candidate; break; }
-done
+one_server=$(server_pid)
 node_pids=()
 for node in 1 2 3; do
   node_pids+=("$(pgrep -f -- "--defaults-file=/etc/hiring-galera/node$node.cnf" | head -n 1)")
@@ -90,13 +87,13 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|"
 
 # One server.
 schema_only mariadb bench_galera "$refs"
-db_start "$server_pid"
+db_start "$one_server"
 secs=$(load_data bench_galera "$clean")
 db_stop
 row 'LOAD DATA LOCAL INFILE' 'one server' "$secs" -
 fresh_db mariadb bench_galera
 start_api "$url" "$work/shared" "$refs"
-db_start "$server_pid"
+db_start "$one_server"
 api_start "$pid"
 read -r _ secs _ < <("$driver" send "http://127.0.0.1:$port" bench "$clean" 4 csv)
 api_stop

@@ -57,7 +57,7 @@ one_run() {
   awk -v r="$rate" -v a="$c0" -v b="$c1" -v n="$stored" -v s0="$s0" -v s1="$s1" \
     'BEGIN { printf "%.0f %.2f %.2f\n", r, (b - a) * 1e6 / n, (s1 - s0) * 1e6 / n }'
 }
-mariadbd=$(pgrep -x mariadbd | head -n 1 || true)
+mariadbd=$(server_pid)
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "Rows: $(wc -l <"$clean") clean employee rows; $rounds rounds of A then B."
