@@ -97,6 +97,23 @@ impl TestDb {
         ids
     }
 
+    /// The tables a restore stages or sets aside (`<table>_restore_…`,
+    /// `<table>_replaced_…`) still in the MySQL test database: none once
+    /// every restore has finished or been cleaned up after.
+    pub async fn staging_tables(&self) -> Vec<String> {
+        let pool = self.pool().await;
+        let found = sqlx::query_scalar(
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() \
+             AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        found
+    }
+
     /// A pool on the test database, to look behind the API's back.
     pub async fn pool(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();

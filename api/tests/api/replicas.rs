@@ -72,12 +72,7 @@ pub(crate) async fn query_pairs(db: &TestDb, sql: &'static str) -> Vec<(i64, Str
 
 /// No restore's staging or replaced table is left in the database.
 pub(crate) async fn assert_no_staging_left(db: &TestDb) {
-    let staging = query_pairs(
-        db,
-        "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
-         AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
-    )
-    .await;
+    let staging = db.staging_tables().await;
     assert!(staging.is_empty(), "{staging:?}");
 }
 

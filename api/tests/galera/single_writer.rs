@@ -120,21 +120,6 @@ async fn the_writer_node_killed_mid_ingest_loses_and_doubles_nothing() {
     }
 }
 
-/// The tables a restore leaves behind while it works (its staging table,
-/// the table it replaced), as (0, name).
-async fn restore_leftovers(db: &TestDb) -> Vec<(i64, String)> {
-    let pool = db.pool().await;
-    let found = sqlx::query_as(
-        "SELECT 0, table_name FROM information_schema.tables WHERE table_schema = DATABASE() \
-         AND (table_name LIKE '%restore%' OR table_name LIKE '%replaced%')",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-    found
-}
-
 // The writer node killed in the middle of a restore: the restore either
 // happened or did not (the table is the old one or the backup's, whole),
 // the gate does not stay closed, and the restore sent again succeeds.
@@ -210,7 +195,7 @@ async fn the_writer_node_killed_mid_restore_leaves_the_table_whole_and_a_resend_
         on_every_node(&db, "SELECT COUNT(*) FROM employees").await,
         [100_010; 3]
     );
-    assert_eq!(restore_leftovers(&db).await, []);
+    assert_eq!(db.staging_tables().await, Vec::<String>::new());
 }
 
 // The writer node killed while two replicas start and one loads the
