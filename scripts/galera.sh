@@ -24,6 +24,7 @@ if [[ ${1:-up} =~ ^(up|start|down)$ && -z ${HIRING_GALERA_LOCKED:-} ]]; then
 fi
 
 lib=/var/lib/hiring-galera cfg=/etc/hiring-galera run=/run/hiring-galera
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 nodes=(1 2 3)
 
 install_missing() {
@@ -81,26 +82,29 @@ wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:2458$n
 EOF
   done
-  # One writer at a time (Galera certifies writes made on two nodes only at
-  # COMMIT); after failback the backup's sessions are cut, so node 1 is alone
-  # again. Client/server timeouts are far above the service's own 30 s waits.
-  put "$cfg/haproxy.cfg" <<EOF
-global
-    maxconn 4096
-defaults
-    mode tcp
-    timeout connect 3s
-    timeout client 10m
-    timeout server 10m
-    timeout check 2s
-listen galera-writer
-    bind 127.0.0.1:3310
-    option mysql-check user haproxy_check post-41
-    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions
-    server node1 127.0.0.1:3311 check
-    server node2 127.0.0.1:3312 check backup
-    server node3 127.0.0.1:3313 check backup
-EOF
+  # HAProxy routes as in the cluster stack (haproxy/db.cfg: one writer at a
+  # time, the backups' sessions cut on failback), on loopback: the same
+  # file without Docker's DNS and the health page, node N at 127.0.0.1:331N.
+  local routing
+  routing=$(sed -e '/^ *#/d' -e '/^resolvers docker$/,/^ *hold valid/d' \
+    -e '/^frontend health$/,/^ *monitor fail/d' \
+    -e 's/^\( *bind \):3306$/\1127.0.0.1:3310/' \
+    -e 's/ resolvers docker .*$//' \
+    -e 's/^\( *server \)galera\([123]\) galera[123]:3306 /\1node\2 127.0.0.1:331\2 /' \
+    "$root/haproxy/db.cfg")
+  if ! grep -q 'bind 127.0.0.1:3310$' <<<"$routing" || grep -Eq 'galera[0-9]|resolvers|127\.0\.0\.11' <<<"$routing"; then
+    die "haproxy/db.cfg no longer has the shape this script rewrites for loopback"
+  fi
+  if [[ ! -f $cfg/haproxy.cfg || $(cat "$cfg/haproxy.cfg") != "$routing" ]]; then
+    put "$cfg/haproxy.cfg" <<<"$routing"
+    # A running HAProxy read the former file: start it again on this one.
+    local pid; pid=$(haproxy_pid)
+    if [[ -n $pid ]]; then as_root kill "$pid"; wait_gone "$pid" haproxy; start_haproxy; fi
+  fi
+}
+start_haproxy() {
+  echo "==> starting haproxy on 127.0.0.1:3310"
+  as_root /usr/sbin/haproxy -D -p "$run/haproxy.pid" -f "$cfg/haproxy.cfg"
 }
 
 # Processes are found by their command line, not by pid files alone: those
@@ -247,10 +251,7 @@ cmd_up() {
   else
     ensure_primary
   fi
-  if [[ -z $(haproxy_pid) ]]; then
-    echo "==> starting haproxy on 127.0.0.1:3310"
-    as_root /usr/sbin/haproxy -D -p "$run/haproxy.pid" -f "$cfg/haproxy.cfg"
-  fi
+  [[ -n $(haproxy_pid) ]] || start_haproxy
   count=$(wc -l <<<"$running")
   for n in "${nodes[@]}"; do
     grep -qx "$n" <<<"$running" && continue
