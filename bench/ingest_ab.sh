@@ -39,19 +39,18 @@ one_run() {
     times=$({ TIMEFORMAT='%U %S'; time sqlite3_inserts "$work/bench_ab.db" "$clean" >"$work/py.out"; } 2>&1)
     read -r user sys <<<"$times"
     read -r stored secs <"$work/py.out"
-    awk -v n="$stored" -v s="$secs" -v c="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
-      'BEGIN { printf "%.0f %.2f 0\n", n / s, c * 1e6 / n }'
+    awk -v n="$stored" -v s="$secs" -v u="$user" -v y="$sys" \
+      'BEGIN { printf "%.0f %.2f 0\n", n / s, (u + y) * 1e6 / n }'
     return
   fi
   fresh_db "$engine" bench_ab
   rm -rf "$work/shared"
   start_api "$url" "$work/shared" "$refs"
-  local c0 s0=0 s1=0 stored rate
+  local c0 c1 s0=0 s1=0 stored rate
   c0=$(cpu "$pid")
   [[ $engine == sqlite ]] || s0=$(cpu "$mariadbd")
   read -r stored _ rate _ _ < <("$driver" send "http://127.0.0.1:$port" bench "$clean" "$2" csv)
   [[ $engine == sqlite ]] || s1=$(cpu "$mariadbd")
-  local c1
   c1=$(cpu "$pid")
   stop_api
   awk -v r="$rate" -v a="$c0" -v b="$c1" -v n="$stored" -v s0="$s0" -v s1="$s1" \

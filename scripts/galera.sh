@@ -40,9 +40,12 @@ install_missing() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
 }
 
-put() {  # writes stdin to file $1 unless it already holds exactly that
+# Writes stdin to file $1 unless it already holds exactly that; fails
+# (status 1) when there was nothing to write.
+put() {
   local new; new=$(cat)
-  [[ -f $1 && $(cat "$1") == "$new" ]] || printf '%s\n' "$new" | as_root tee "$1" >/dev/null
+  [[ -f $1 && $(cat "$1") == "$new" ]] && return 1
+  printf '%s\n' "$new" | as_root tee "$1" >/dev/null
 }
 
 write_config() {
@@ -55,7 +58,7 @@ write_config() {
   # otherwise a node killed with -9 restores its old view when started and
   # joins only after a 7.5 s install timeout (full restarts use the template).
   for n in "${nodes[@]}"; do
-    put "$cfg/node$n.cnf" <<EOF
+    put "$cfg/node$n.cnf" <<EOF || true
 [mysqld]
 datadir=$lib/node$n
 socket=$run/node$n.sock
@@ -95,8 +98,7 @@ EOF
   if ! grep -q 'bind 127.0.0.1:3310$' <<<"$routing" || grep -Eq 'galera[0-9]|resolvers|127\.0\.0\.11' <<<"$routing"; then
     die "haproxy/db.cfg no longer has the shape this script rewrites for loopback"
   fi
-  if [[ ! -f $cfg/haproxy.cfg || $(cat "$cfg/haproxy.cfg") != "$routing" ]]; then
-    put "$cfg/haproxy.cfg" <<<"$routing"
+  if put "$cfg/haproxy.cfg" <<<"$routing"; then
     # A running HAProxy read the former file: start it again on this one.
     local pid; pid=$(haproxy_pid)
     if [[ -n $pid ]]; then as_root kill "$pid"; wait_gone "$pid" haproxy; start_haproxy; fi
